@@ -127,6 +127,9 @@ class RowAttention(layers.Layer):
         self.normalization = normalization
         self.inference = inference
         self.momentum = float(momentum)
+        # A model that holds this layer can pass `sample_weight` down to it
+        # through Keras' call context, without threading it through every layer.
+        self._register_call_context_args("sample_weight")
 
         self.attention_net = keras.Sequential(
             [

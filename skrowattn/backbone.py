@@ -1,0 +1,76 @@
+"""The default Keras network behind the estimators, and finding its attention.
+
+Everything here imports Keras, so the estimators import this module only when
+they fit or load.
+"""
+
+import keras
+from keras import layers
+
+from skrowattn.layers import RowAttention
+
+# scikit-learn's MLP activation names -> Keras names.
+ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+
+def build_backbone(
+    n_features,
+    n_outputs,
+    *,
+    hidden_layer_sizes=(100,),
+    attention_layer=1,
+    attention_hidden_dim=None,
+    temperature=5.0,
+    activation="relu",
+    dropout=0.0,
+    dtype="float32",
+):
+    """The default network: a stack of Dense layers with one RowAttention.
+
+    ``Input -> Dense(h1) -> ... -> Dense(hk) -> Dense(n_outputs)``, with a
+    ``RowAttention(normalization="mean", inference="running")`` after hidden layer
+    number ``attention_layer`` (0: on the inputs) and ``Dropout(dropout)`` after
+    every hidden layer when ``dropout > 0``. The output is linear: logits for
+    classifiers, (scaled) values for regressors.
+    """
+    if not 0 <= attention_layer <= len(hidden_layer_sizes):
+        raise ValueError(
+            f"attention_layer={attention_layer} must be between 0 (on the inputs) and "
+            f"the number of hidden layers, {len(hidden_layer_sizes)}."
+        )
+    act = ACTIVATIONS[activation]
+
+    def attention(x, width):
+        return RowAttention(
+            width,
+            attention_hidden_dim,
+            temperature=temperature,
+            normalization="mean",
+            inference="running",
+            dtype=dtype,
+            name="row_attention",
+        )(x)
+
+    inputs = keras.Input((n_features,), dtype=dtype, name="features")
+    x = inputs
+    if attention_layer == 0:
+        x = attention(x, n_features)
+    for i, units in enumerate(hidden_layer_sizes, start=1):
+        x = layers.Dense(units, activation=act, dtype=dtype, name=f"hidden_{i}")(x)
+        if i == attention_layer:
+            x = attention(x, units)
+        if dropout > 0:
+            x = layers.Dropout(dropout, dtype=dtype, name=f"dropout_{i}")(x)
+    outputs = layers.Dense(n_outputs, dtype=dtype, name="output")(x)
+    return keras.Model(inputs, outputs, name="row_attention_backbone")
+
+
+def find_row_attention(model):
+    """The one RowAttention layer of ``model``; ValueError when there is none."""
+    found = [l for l in model._flatten_layers(include_self=False) if isinstance(l, RowAttention)]
+    if not found:
+        raise ValueError(
+            "The backbone must contain a skrowattn.layers.RowAttention layer; "
+            f"the model {model.name!r} returned by `backbone` has none."
+        )
+    return found[0]

@@ -1,0 +1,162 @@
+"""Inference for fitted estimators: logits, attention outputs and weights.
+
+The default backbone is a chain of Dense, Dropout and RowAttention layers; for
+it, inference runs in NumPy from the trained weights. That path has no per-call
+Keras overhead, holds no TensorFlow state (so it is safe from many threads), and
+computes what the Keras model computes in inference mode. Other backbones go
+through Keras.
+"""
+
+import numpy as np
+
+_CHUNK = 65536  # rows per Keras call, to bound memory on large inputs
+
+_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0, out=z),
+    "linear": lambda z: z,
+    "sigmoid": lambda z: _sigmoid(z),
+    "tanh": np.tanh,
+}
+
+
+def _sigmoid(z):
+    # exp of a non-positive number only, so no overflow warnings.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+class _NumpyRowAttention:
+    def __init__(self, layer):
+        import keras
+
+        get = keras.ops.convert_to_numpy
+        dense_in, bn, dense_out = layer.attention_net.layers
+        self.w1, self.b1 = get(dense_in.kernel), get(dense_in.bias)
+        scale = get(bn.gamma) / np.sqrt(get(bn.moving_variance) + bn.epsilon)
+        # Batch norm with moving statistics is an affine map: fold it in.
+        self.bn_scale = scale
+        self.bn_shift = get(bn.beta) - get(bn.moving_mean) * scale
+        self.w2, self.b2 = get(dense_out.kernel), get(dense_out.bias)
+        self.temperature = layer.temperature
+        self.log_norm = float(get(layer.moving_log_norm))
+        self.batch_size = float(get(layer.moving_batch_size))
+        self.sum = layer.normalization == "sum"
+        self.batch_mode = layer.inference == "batch"
+
+    def weights(self, x):
+        h = np.maximum(x @ self.w1 + self.b1, 0)
+        h = h * self.bn_scale + self.bn_shift
+        s = _sigmoid(h @ self.w2 + self.b2)
+        logits = self.temperature * s.astype(np.float64).ravel()
+        if self.batch_mode:  # the original's batch softmax
+            e = np.exp(logits - logits.max())
+            w = e / e.sum()
+            return w if self.sum else w * len(w)
+        w = np.exp(logits - self.log_norm)
+        return w / self.batch_size if self.sum else w
+
+
+class NumpyPlan:
+    """Forward pass of a Dense/Dropout/RowAttention chain, in NumPy."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    @classmethod
+    def from_model(cls, model):
+        """A plan for ``model``, or None when it is not such a chain."""
+        import keras
+
+        from skrowattn.layers import RowAttention
+
+        steps, previous = [], None
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                previous = layer.output
+                continue
+            try:
+                if previous is not None and layer.input is not previous:
+                    return None
+                previous = layer.output
+            except (AttributeError, ValueError):  # shared layer, or not functional
+                return None
+            if isinstance(layer, keras.layers.Dense):
+                act = getattr(layer.activation, "__name__", None)
+                if act not in _ACTIVATIONS:
+                    return None
+                kernel = keras.ops.convert_to_numpy(layer.kernel)
+                bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else 0
+                steps.append(("dense", (kernel, bias, _ACTIVATIONS[act])))
+            elif isinstance(layer, keras.layers.Dropout):
+                continue
+            elif isinstance(layer, RowAttention):
+                steps.append(("attention", _NumpyRowAttention(layer)))
+            else:
+                return None
+        if model.outputs and previous is not model.outputs[0]:
+            return None
+        return cls(steps)
+
+    def run(self, X, stop_at_attention=False):
+        x = X
+        for kind, step in self.steps:
+            if kind == "dense":
+                kernel, bias, act = step
+                x = act(x @ kernel + bias)
+            else:
+                w = step.weights(x)
+                x = x * w[:, None].astype(x.dtype)
+                if stop_at_attention:
+                    return x, w
+        return x
+
+    def logits(self, X):
+        return self.run(X)
+
+    def attention(self, X):
+        return self.run(X, stop_at_attention=True)
+
+
+class KerasPlan:
+    """Inference through Keras, for any backbone holding a RowAttention."""
+
+    def __init__(self, model):
+        self.model = model
+        self._probe = None
+
+    def logits(self, X):
+        import keras
+
+        parts = [
+            keras.ops.convert_to_numpy(self.model(X[i:i + _CHUNK], training=False))
+            for i in range(0, len(X), _CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0,) + self.model.output_shape[1:])
+
+    def attention(self, X):
+        import keras
+
+        from skrowattn.backbone import find_row_attention
+
+        layer = find_row_attention(self.model)
+        if self._probe is None:
+            try:
+                self._probe = keras.Model(self.model.inputs, layer.input)
+            except Exception as exc:
+                raise ValueError(
+                    "The attention weights of a custom backbone can only be read when "
+                    "the backbone is a functional or Sequential Keras model using its "
+                    f"RowAttention layer once: {exc}"
+                ) from exc
+        outs, weights = [], []
+        for i in range(0, len(X), _CHUNK):
+            h = self._probe(X[i:i + _CHUNK], training=False)
+            out, w = layer(h, training=False, return_attention_weights=True)
+            outs.append(keras.ops.convert_to_numpy(out))
+            weights.append(keras.ops.convert_to_numpy(w).ravel())
+        return np.concatenate(outs), np.concatenate(weights)
+
+
+def make_plan(model):
+    """The fastest plan that computes ``model``'s inference-mode outputs."""
+    return NumpyPlan.from_model(model) or KerasPlan(model)
