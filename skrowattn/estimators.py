@@ -11,6 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
+    clone,
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
@@ -18,18 +19,22 @@ from sklearn.base import (
 )
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer, StandardScaler
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, compute_sample_weight
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils import get_tags
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
+    check_consistent_length,
     column_or_1d,
     check_is_fitted,
     validate_data,
 )
 
 from skrowattn import inference, persistence
+from skrowattn.preprocessing import TabularPreprocessor, is_table, to_frame
 from skrowattn._random import seeded
 
 __all__ = ["BaseRowAttention", "RowAttentionClassifier", "RowAttentionRegressor"]
@@ -62,11 +67,12 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "backbone": [callable, None],
+        "preprocessing": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
     }
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(200,),
         *,
         attention_layer=1,
         attention_hidden_dim=None,
@@ -86,6 +92,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=10,
         backbone=None,
+        preprocessing="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.attention_layer = attention_layer
@@ -106,11 +113,21 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.backbone = backbone
+        self.preprocessing = preprocessing
 
     # -- tags ----------------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        auto = isinstance(self.preprocessing, str) and self.preprocessing == "auto"
+        if auto:
+            # Imputed, and categorical and string columns encoded.
+            tags.input_tags.allow_nan = True
+            tags.input_tags.categorical = True
+            tags.input_tags.string = True
+        elif self.preprocessing is None:
+            tags.input_tags.allow_nan = False
+        else:
+            tags.input_tags.allow_nan = get_tags(self.preprocessing).input_tags.allow_nan
         tags.input_tags.sparse = False
         # The network computes in the input's float dtype, as MLPClassifier does.
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
@@ -134,18 +151,50 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _validate_input(self, X, y, sample_weight, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
+    def _auto(self):
+        return isinstance(self.preprocessing, str) and self.preprocessing == "auto"
+
+    def _validate_X(self, X, reset, y=None, fitting=False):
+        """Validated ``X`` (and ``y`` when ``fitting``): numeric arrays as floats,
+        tables (DataFrames, object arrays) as pandas DataFrames."""
+        classifier = isinstance(self, ClassifierMixin)
+        table = self._auto() and is_table(X)
+        # A user's transformer validates its own input.
+        custom = not self._auto() and self.preprocessing is not None
+        if table or custom:
+            frame = to_frame(X) if table else X
+            shape = getattr(frame, "shape", (len(frame),))
+            if shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={shape}) while a minimum "
+                    "of 1 is required."
+                )
+            if len(shape) == 2 and shape[1] == 0:
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={shape}) while a minimum "
+                    "of 1 is required."
+                )
+            validate_data(self, frame, skip_check_array=True, reset=reset)
+            if not fitting:
+                return frame
+            y = _check_y(y, multi_output=True, y_numeric=not classifier, estimator=self)
+            check_consistent_length(frame, y)
+            return frame, y
+        allow_nan = get_tags(self).input_tags.allow_nan
+        kwargs = dict(
             reset=reset,
             dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=not isinstance(self, ClassifierMixin),
+            ensure_all_finite="allow-nan" if allow_nan else True,
         )
+        if not fitting:
+            return validate_data(self, X, **kwargs)
+        return validate_data(self, X, y, multi_output=True, y_numeric=not classifier, **kwargs)
+
+    def _validate_input(self, X, y, sample_weight, reset):
+        X, y = self._validate_X(X, reset, y, fitting=True)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+            sample_weight, X, dtype=getattr(X, "dtype", np.float64), ensure_non_negative=True,
+            copy=True,
         )
         return X, y, sample_weight
 
@@ -191,9 +240,9 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         if not np.any(sample_weight > 0):
             raise ValueError("Sample weights must contain at least one non-zero number.")
         if first_call:
-            self._dtype = X.dtype
-            self._scaler = StandardScaler().fit(X, sample_weight=sample_weight)
-        Xs = self._scaler.transform(X).astype(self._dtype, copy=False)
+            Xs = self._fit_preprocessing(X, sample_weight)
+        else:
+            Xs = self._preprocess(X)
 
         if first_call:
             rng = check_random_state(self.random_state)
@@ -202,7 +251,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         seed = self._seed + (0 if first_call else self.n_iter_)
         with seeded(seed):
             if first_call:
-                self.model_ = self._make_backbone(X.shape[1], Y.shape[1], self._dtype.name)
+                self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype.name)
                 self._trainer = None
                 self.loss_curve_ = []
                 self.n_iter_ = 0
@@ -306,10 +355,39 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     # -- inference -----------------------------------------------------------
+    def _fit_preprocessing(self, X, sample_weight):
+        if self._auto():
+            self._prep = TabularPreprocessor()
+            Xs = self._prep.fit_transform(X, sample_weight=sample_weight)
+        elif self.preprocessing is None:
+            self._prep = None
+            Xs = X
+        else:
+            self._prep = clone(self.preprocessing)
+            Xs = self._prep.fit_transform(X)
+        Xs = self._as_network_input(Xs)
+        self._dtype = Xs.dtype
+        return Xs
+
+    @staticmethod
+    def _as_network_input(Z):
+        if hasattr(Z, "toarray"):
+            Z = Z.toarray()
+        Z = np.asarray(Z)
+        if Z.ndim != 2 or Z.dtype.kind not in "fiub":
+            raise ValueError(
+                "preprocessing must output a 2-D numeric array; it output an array of "
+                f"shape {Z.shape} and dtype {Z.dtype}."
+            )
+        return Z if Z.dtype in (np.float32, np.float64) else Z.astype(np.float64)
+
+    def _preprocess(self, X):
+        Z = X if self._prep is None else self._prep.transform(X)
+        return self._as_network_input(Z).astype(self._dtype, copy=False)
+
     def _scaled(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._scaler.transform(X).astype(self._dtype, copy=False)
+        return self._preprocess(self._validate_X(X, reset=False))
 
     def _logits(self, X):
         Xs = self._scaled(X)
@@ -391,8 +469,9 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
-        Width of each hidden Dense layer.
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(200,)
+        Width of each hidden Dense layer. Twice ``MLPClassifier``'s default
+        width: measured on digits, the attention needs the room.
     attention_layer : int, default=1
         The RowAttention layer sits after hidden layer number ``attention_layer``
         (1 = the first); 0 puts it on the (standardized) inputs.
@@ -438,6 +517,15 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         ``backbone(n_features, n_outputs)`` returning a Keras model that holds a
         ``RowAttention`` and outputs ``n_outputs`` logits; replaces the default
         network (and its architecture parameters).
+    preprocessing : "auto", transformer or None, default="auto"
+        ``"auto"``: fit straight on tables with mixed column types. Numeric columns
+        are median-imputed (with a missing-value indicator for columns that had
+        missing values at fit), categorical, string and boolean columns one-hot
+        encoded (missing values and rare or unseen levels handled), datetime
+        columns split into numeric parts, and everything standardized; see
+        :class:`skrowattn.preprocessing.TabularPreprocessor`. ``None``: numeric
+        input goes to the network as it is (unscaled; NaN is an error). A
+        scikit-learn transformer: fitted and applied instead.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
 
@@ -487,7 +575,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(200,),
         *,
         attention_layer=1,
         attention_hidden_dim=None,
@@ -507,6 +595,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         validation_fraction=0.1,
         n_iter_no_change=10,
         backbone=None,
+        preprocessing="auto",
         class_weight=None,
     ):
         super().__init__(
@@ -529,6 +618,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             backbone=backbone,
+            preprocessing=preprocessing,
         )
         self.class_weight = class_weight
 
@@ -680,8 +770,9 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
-        Width of each hidden Dense layer.
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(200,)
+        Width of each hidden Dense layer. Twice ``MLPClassifier``'s default
+        width: measured on digits, the attention needs the room.
     attention_layer : int, default=1
         The RowAttention layer sits after hidden layer number ``attention_layer``
         (1 = the first); 0 puts it on the (standardized) inputs.
@@ -723,6 +814,15 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
     backbone : callable or None, default=None
         ``backbone(n_features, n_outputs)`` returning a Keras model that holds a
         ``RowAttention`` and outputs ``n_outputs`` values.
+    preprocessing : "auto", transformer or None, default="auto"
+        ``"auto"``: fit straight on tables with mixed column types. Numeric columns
+        are median-imputed (with a missing-value indicator for columns that had
+        missing values at fit), categorical, string and boolean columns one-hot
+        encoded (missing values and rare or unseen levels handled), datetime
+        columns split into numeric parts, and everything standardized; see
+        :class:`skrowattn.preprocessing.TabularPreprocessor`. ``None``: numeric
+        input goes to the network as it is (unscaled; NaN is an error). A
+        scikit-learn transformer: fitted and applied instead.
 
     Attributes
     ----------
@@ -761,7 +861,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(200,),
         *,
         attention_layer=1,
         attention_hidden_dim=None,
@@ -781,6 +881,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         validation_fraction=0.1,
         n_iter_no_change=10,
         backbone=None,
+        preprocessing="auto",
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -802,6 +903,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             backbone=backbone,
+            preprocessing=preprocessing,
         )
 
     def __sklearn_tags__(self):

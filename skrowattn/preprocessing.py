@@ -1,0 +1,228 @@
+"""Turning a user's table into the numbers the network trains on.
+
+``TabularPreprocessor`` is what ``preprocessing="auto"`` does:
+
+- numeric columns (int, float, pandas' nullable ``Int64``/``Float64``, and object
+  columns holding only numbers): missing values imputed with the median, plus a
+  0/1 missing-value indicator for each column that had missing values at fit;
+- categorical columns (``category``, ``object``/``string``, ``bool``/``boolean``):
+  one-hot encoded; missing values (``None``, ``NaN``, ``pd.NA``) are a level of
+  their own; levels seen in fewer than ``min_frequency`` rows, and all beyond the
+  ``max_categories - 1`` most frequent, are grouped into one "infrequent" column;
+  levels unseen at fit go to that column too (or nowhere, when there was none);
+- datetime columns: encoded into numeric parts (year, month, day, day of week,
+  hour and minute when times are present, and the time in days since 1970), each
+  then treated as a numeric column; timedelta columns become seconds;
+- then every resulting column is standardized (weighted by ``sample_weight``).
+
+A column with as many levels as rows, such as an ID, has no frequent level: it
+becomes a single infrequent column, costs one column of memory, and carries no
+information. Drop such columns before fitting if they are not wanted at all.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TabularPreprocessor", "is_table", "to_frame"]
+
+_MISSING = "<missing>"
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "empty"}
+
+
+def is_table(X):
+    """True for DataFrames (pandas, polars) and for non-numeric NumPy arrays."""
+    if isinstance(X, pd.DataFrame) or type(X).__module__.split(".")[0] == "polars":
+        return True
+    dtype = getattr(X, "dtype", None)
+    return dtype is not None and dtype.kind in "OUSMm"
+
+
+def to_frame(X):
+    """A pandas DataFrame view of ``X`` (never a modified original)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if type(X).__module__.split(".")[0] == "polars":
+        return X.to_pandas()
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D table of shape (n_samples, n_features); got an array of "
+            f"shape {X.shape}."
+        )
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
+def _column_kind(col):
+    if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(col.dtype):
+        return "timedelta"
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        if pd.api.types.is_complex_dtype(col.dtype):
+            raise ValueError(f"Column {col.name!r} holds complex numbers, which are not supported.")
+        return "numeric"
+    inferred = pd.api.types.infer_dtype(col, skipna=True)
+    if inferred in _NUMBER_KINDS:
+        return "numeric"
+    if inferred in ("datetime64", "datetime", "date"):
+        return "datetime"
+    if inferred == "complex":
+        raise ValueError(f"Column {col.name!r} holds complex numbers, which are not supported.")
+    return "categorical"
+
+
+def _as_float(col):
+    values = pd.to_numeric(col, errors="coerce")
+    return values.astype("float64").to_numpy(na_value=np.nan)
+
+
+def _as_text(col):
+    missing = col.isna().to_numpy()
+    # Object dtype: a fixed-width string array would truncate longer labels.
+    text = col.astype(object).astype(str).to_numpy(dtype=object)
+    text[missing] = _MISSING
+    return text.reshape(-1, 1)
+
+
+def _datetime_parts(col):
+    col = pd.to_datetime(col, errors="coerce", utc=getattr(col.dt, "tz", None) is not None)
+    parts = {
+        "year": col.dt.year,
+        "month": col.dt.month,
+        "day": col.dt.day,
+        "dayofweek": col.dt.dayofweek,
+        "hour": col.dt.hour,
+        "minute": col.dt.minute,
+        "days": (col - pd.Timestamp(0, tz=col.dt.tz)) / pd.Timedelta(days=1),
+    }
+    return {name: values.astype("float64").to_numpy(na_value=np.nan) for name, values in parts.items()}
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Impute, encode and standardize a mixed-type table (``preprocessing="auto"``).
+
+    Parameters
+    ----------
+    max_categories : int, default=32
+        Most one-hot columns per categorical column, the infrequent column included.
+    min_frequency : int, default=5
+        Levels seen in fewer rows than this are grouped as infrequent.
+
+    Attributes
+    ----------
+    kinds_ : dict or None
+        Column name -> "numeric", "categorical", "datetime" or "timedelta";
+        None when fitted on a numeric array (whose dtype is then kept).
+    feature_names_out_ : ndarray of str
+        Names of the output columns.
+    """
+
+    def __init__(self, max_categories=32, min_frequency=5):
+        self.max_categories = max_categories
+        self.min_frequency = min_frequency
+
+    def _numeric_block(self, frame):
+        """The numeric matrix: numeric columns, datetime parts, timedeltas."""
+        columns, names = [], []
+        for name, kind in self.kinds_.items():
+            col = frame[name]
+            if kind == "numeric":
+                columns.append(_as_float(col))
+                names.append(str(name))
+            elif kind == "timedelta":
+                columns.append(pd.to_timedelta(col, errors="coerce").dt.total_seconds()
+                               .astype("float64").to_numpy(na_value=np.nan))
+                names.append(f"{name}_seconds")
+            elif kind == "datetime":
+                for part, values in _datetime_parts(col).items():
+                    if part in self._datetime_parts_[name]:
+                        columns.append(values)
+                        names.append(f"{name}_{part}")
+        if not columns:
+            return np.zeros((len(frame), 0)), names
+        return np.column_stack(columns), names
+
+    def fit(self, X, y=None, sample_weight=None):
+        self.fit_transform(X, y, sample_weight=sample_weight)
+        return self
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        if not is_table(X):  # a numeric array: impute and scale, keep its dtype
+            X = np.asarray(X)
+            self.kinds_ = None
+            self._imputer = SimpleImputer(strategy="median", add_indicator=True,
+                                          keep_empty_features=True)
+            Z = self._imputer.fit_transform(X)
+            names = [f"x{i}" for i in range(X.shape[1])]
+            names += [f"missing_x{i}" for i in getattr(self._imputer.indicator_, "features_", [])]
+            self.feature_names_out_ = np.asarray(names, dtype=object)
+            self._scaler = StandardScaler().fit(Z, sample_weight=sample_weight)
+            return self._scaler.transform(Z).astype(X.dtype, copy=False)
+        frame = to_frame(X)
+        self.kinds_ = {name: _column_kind(frame[name]) for name in frame.columns}
+        # Keep only the datetime parts that vary (no hour/minute for dates).
+        self._datetime_parts_ = {}
+        for name, kind in self.kinds_.items():
+            if kind == "datetime":
+                parts = _datetime_parts(frame[name])
+                self._datetime_parts_[name] = [
+                    p for p, v in parts.items() if np.nanstd(v) > 0 or p == "days"
+                ] if np.isfinite(parts["days"]).any() else ["days"]
+        numeric, names = self._numeric_block(frame)
+        self._imputer = None
+        blocks = []
+        if numeric.shape[1]:
+            self._imputer = SimpleImputer(strategy="median", add_indicator=True,
+                                          keep_empty_features=True)
+            blocks.append(self._imputer.fit_transform(numeric))
+            names = list(names) + [
+                f"missing_{names[i]}" for i in getattr(self._imputer.indicator_, "features_", [])
+            ]
+        self._encoders = {}
+        for name, kind in self.kinds_.items():
+            if kind != "categorical":
+                continue
+            encoder = OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                min_frequency=self.min_frequency,
+                max_categories=self.max_categories,
+                sparse_output=False,
+                dtype=np.float64,
+            )
+            blocks.append(encoder.fit_transform(_as_text(frame[name])))
+            names += [f"{name}_{out.split('_', 1)[1]}" for out in encoder.get_feature_names_out(["c"])]
+            self._encoders[name] = encoder
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        Z = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
+        self._scaler = StandardScaler().fit(Z, sample_weight=sample_weight)
+        return self._scaler.transform(Z)
+
+    def transform(self, X):
+        check_is_fitted(self, "feature_names_out_")
+        if self.kinds_ is None:
+            X = np.asarray(X)
+            Z = self._scaler.transform(self._imputer.transform(X))
+            return Z.astype(X.dtype, copy=False)
+        frame = to_frame(X)
+        if list(frame.columns) != list(self.kinds_):
+            # An array without column names: columns are matched by position,
+            # as scikit-learn does (the estimator has checked names and count).
+            frame = frame.set_axis(list(self.kinds_), axis=1)
+        blocks = []
+        if self._imputer is not None:
+            numeric, _ = self._numeric_block(frame)
+            blocks.append(self._imputer.transform(numeric))
+        for name, encoder in self._encoders.items():
+            blocks.append(encoder.transform(_as_text(frame[name])))
+        Z = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
+        return self._scaler.transform(Z)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "feature_names_out_")
+        return self.feature_names_out_.copy()
