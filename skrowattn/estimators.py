@@ -251,7 +251,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         seed = self._seed + (0 if first_call else self.n_iter_)
         with seeded(seed):
             if first_call:
-                self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype.name)
+                self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype)
                 self._trainer = None
                 self.loss_curve_ = []
                 self.n_iter_ = 0
@@ -304,7 +304,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         from skrowattn.training import EpochMonitor
 
         epochs = 1 if incremental else self.max_iter
-        monitor = EpochMonitor(self, val, epochs, incremental)
+        monitor = EpochMonitor(self, val, epochs, incremental, probe=X_tr[:256].astype(self._dtype))
         rng = np.random.RandomState(seed)
         dtype = self._dtype
         X_tr, w_tr, Y_tr = X_tr.astype(dtype), w_tr.astype(dtype), Y_tr.astype(dtype)
@@ -366,7 +366,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             self._prep = clone(self.preprocessing)
             Xs = self._prep.fit_transform(X)
         Xs = self._as_network_input(Xs)
-        self._dtype = Xs.dtype
+        self._dtype = Xs.dtype.name  # a str: plain to pickle and to skops
         return Xs
 
     @staticmethod
@@ -391,7 +391,16 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
 
     def _logits(self, X):
         Xs = self._scaled(X)
-        return self._plan().logits(Xs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self._plan().logits(Xs)
+        if not np.all(np.isfinite(logits)):
+            warnings.warn(
+                f"{int(np.sum(~np.isfinite(logits)))} network outputs are NaN or infinite: "
+                "the weights overflow on these rows. Refit with a lower "
+                "learning_rate_init or a larger alpha.",
+                RuntimeWarning,
+            )
+        return logits
 
     def transform(self, X):
         """The attention-weighted representation leaving the RowAttention layer.
@@ -456,7 +465,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         return persistence.pack_state(state)
 
     def __setstate__(self, state):
-        super().__setstate__(persistence.unpack_state(state))
+        super().__setstate__(persistence.unpack_state(state, type(self).__name__))
 
 
 class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):

@@ -1,7 +1,36 @@
-"""Pickling support: the Keras model travels as the bytes of a ``.keras`` file."""
+"""Pickling support: the Keras model travels as the bytes of a ``.keras`` file.
+
+A pickle records the skrowattn version that wrote it; loading it under another
+version warns with :class:`InconsistentVersionWarning`, as scikit-learn does for
+its own estimators.
+"""
 
 import os
 import tempfile
+import warnings
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A fitted estimator saved by another version of skrowattn is being loaded.
+
+    Attributes
+    ----------
+    estimator_name : str
+    current_version : str
+    original_version : str
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self):
+        return (
+            f"Trying to load {self.estimator_name} saved by skrowattn "
+            f"{self.original_version} with skrowattn {self.current_version}. This might "
+            "lead to breaking code or invalid results; refit with this version to be sure."
+        )
 
 
 def model_to_bytes(model):
@@ -26,10 +55,17 @@ def model_from_bytes(data):
         return keras.saving.load_model(path, compile=False)
 
 
+def _version():
+    from skrowattn import __version__
+
+    return __version__
+
+
 def pack_state(state):
     """The estimator's ``__dict__`` made picklable: the model as bytes, the
     trainer (optimizer state, compiled functions) and caches dropped."""
     state = dict(state)
+    state["_skrowattn_version"] = _version()
     model = state.pop("model_", None)
     state.pop("_trainer", None)
     state.pop("_inference_plan", None)
@@ -38,8 +74,15 @@ def pack_state(state):
     return state
 
 
-def unpack_state(state):
+def unpack_state(state, estimator_name):
     state = dict(state)
+    saved = state.pop("_skrowattn_version", None)
+    if saved is not None and saved != _version():
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=estimator_name, current_version=_version(), original_version=saved
+            )
+        )
     data = state.pop("_model_bytes", None)
     if data is not None:
         state["model_"] = model_from_bytes(data)

@@ -3,6 +3,8 @@
 Imports Keras; the estimators import it only when they fit.
 """
 
+import collections
+import json
 import time
 import warnings
 
@@ -50,15 +52,48 @@ def per_row_loss(kind, y, logits):
     return 0.5 * ops.mean(ops.square(y - logits), axis=-1)
 
 
+# Adam as scikit-learn's MLP (and Keras) compute it.
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
+
+
+def adam(params, grads, m, v, t, lr):
+    """One Adam step on lists of tensors; returns (params, m, v, t)."""
+    t = t + 1.0
+    step = lr * ops.sqrt(1.0 - ops.power(BETA_2, t)) / (1.0 - ops.power(BETA_1, t))
+    new_params, new_m, new_v = [], [], []
+    for p, g, m_i, v_i in zip(params, grads, m, v):
+        g = ops.cast(g, p.dtype)
+        m_i = m_i + (g - m_i) * (1.0 - BETA_1)
+        v_i = v_i + (ops.square(g) - v_i) * (1.0 - BETA_2)
+        new_params.append(p - ops.cast(step, p.dtype) * m_i / (ops.sqrt(v_i) + EPSILON))
+        new_m.append(m_i)
+        new_v.append(v_i)
+    return new_params, new_m, new_v, t
+
+
+def _architecture_key(backbone, loss):
+    """Same key, same computation: a compiled step can be reused across fits."""
+    config = json.dumps(backbone.get_config(), sort_keys=True, default=repr)
+    return (config, loss, keras.backend.backend())
+
+
+# Compiled TensorFlow steps by architecture. Each new tf.function costs a trace
+# (a second or more) and TensorFlow never gives all of its memory back (about
+# 8 MB a fit measured here), so fits of the same network, as in a grid search or
+# cross-validation, share one; the variables are arguments, not captures.
+_COMPILED = collections.OrderedDict()
+_COMPILED_MAX = 16
+
+
 class Trainer:
     """Trains a backbone with scikit-learn's MLP objective, one epoch at a time.
 
     The loss is the ``w``-weighted mean of the per-row loss plus
     ``0.5 * alpha * sum(kernel**2) / sum(w)`` per batch, so that a row of
-    integer weight k counts exactly as k copies of the row. One compiled step per
-    batch (``tf.function`` or ``jax.jit``); the epoch loop, the shuffling and the
-    batching stay in NumPy, which costs far less per epoch than ``Model.fit``
-    on the small tables this estimator mostly sees.
+    integer weight k counts exactly as k copies of the row; Adam as scikit-learn's
+    MLP. One compiled step per batch (``tf.function`` or ``jax.jit``); the epoch
+    loop, the shuffling and the batching stay in NumPy, which costs far less per
+    epoch than ``Model.fit`` on the small tables this estimator mostly sees.
     """
 
     def __init__(self, backbone, loss, alpha, learning_rate):
@@ -66,13 +101,13 @@ class Trainer:
         self.network = Network(backbone)
         self.loss_kind = loss
         self.alpha = float(alpha)
-        # epsilon as scikit-learn's MLP's Adam.
-        self.optimizer = keras.optimizers.Adam(learning_rate, epsilon=1e-8)
-        self.optimizer.build(self.network.trainable_variables)
-        self._kernels = [
-            i for i, v in enumerate(self.network.trainable_variables)
-            if v.path.endswith("kernel")
-        ]
+        self.learning_rate = float(learning_rate)
+        trainable = self.network.trainable_variables
+        dtype = trainable[0].dtype if trainable else "float32"
+        self.adam_m = [keras.Variable(ops.zeros(v.shape, v.dtype), trainable=False) for v in trainable]
+        self.adam_v = [keras.Variable(ops.zeros(v.shape, v.dtype), trainable=False) for v in trainable]
+        self.adam_t = keras.Variable(0.0, dtype=dtype, trainable=False)
+        self._kernels = [i for i, v in enumerate(trainable) if v.path.endswith("kernel")]
         backend = keras.backend.backend()
         if backend == "tensorflow":
             self._step = self._tensorflow_step()
@@ -85,64 +120,98 @@ class Trainer:
                 "with every backend.)"
             )
 
-    def _loss(self, y, logits, w, trainable):
+    def _loss(self, y, logits, w, trainable, alpha):
         dtype = logits.dtype
         w = ops.cast(w, dtype)
         total = ops.sum(w)
         loss = ops.sum(w * per_row_loss(self.loss_kind, y, logits)) / total
-        if self.alpha:
+        if self._kernels:
             penalty = sum(ops.sum(ops.square(ops.cast(trainable[i], dtype))) for i in self._kernels)
-            loss = loss + 0.5 * self.alpha * penalty / total
+            loss = loss + 0.5 * ops.cast(alpha, dtype) * penalty / total
         return loss
+
+    def _pure_step(self, trainable, non_trainable, m, v, t, lr, alpha, x, w, y, gradient):
+        """The whole update as a function of values: forward, loss, gradient, Adam."""
+
+        def loss_fn(trainable):
+            logits, new_non_trainable = self.network.stateless_call(
+                trainable, non_trainable, (x, w), training=True
+            )
+            return self._loss(y, logits, w, trainable, alpha), new_non_trainable
+
+        (loss, non_trainable), grads = gradient(loss_fn, trainable)
+        trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
+        return loss, trainable, non_trainable, m, v, t
+
+    def _state(self):
+        return (
+            [v.value for v in self.network.trainable_variables],
+            [v.value for v in self.network.non_trainable_variables],
+            [v.value for v in self.adam_m],
+            [v.value for v in self.adam_v],
+            self.adam_t.value,
+        )
 
     def _tensorflow_step(self):
         import tensorflow as tf
 
-        network, variables = self.network, self.network.trainable_variables
-
-        @tf.function(reduce_retracing=True)
-        def step(x, w, y):
+        def gradient(loss_fn, trainable):
             with tf.GradientTape() as tape:
-                logits = network((x, w), training=True)
-                loss = self._loss(y, logits, w, variables)
-            grads = tape.gradient(loss, variables)
-            self.optimizer.apply(grads, variables)
-            return loss
+                tape.watch(trainable)
+                loss, aux = loss_fn(trainable)
+            return (loss, aux), tape.gradient(loss, trainable)
 
-        return lambda x, w, y: float(step(x, w, y))
+        key = _architecture_key(self.backbone, self.loss_kind)
+        compiled = _COMPILED.get(key)
+        if compiled is None:
+            @tf.function(reduce_retracing=True)
+            def compiled(tv, ntv, m, v, t, lr, alpha, x, w, y):
+                values = [tf.identity(a) for a in tv], [tf.identity(a) for a in ntv]
+                out = self._pure_step(
+                    *values, [tf.identity(a) for a in m], [tf.identity(a) for a in v],
+                    tf.identity(t), lr, alpha, x, w, y, gradient,
+                )
+                loss, new = out[0], out[1:]
+                for holders, values in zip((tv, ntv, m, v), new[:4]):
+                    for holder, value in zip(holders, values):
+                        holder.assign(value)
+                t.assign(new[4])
+                return loss
+
+            _COMPILED[key] = compiled
+            while len(_COMPILED) > _COMPILED_MAX:
+                _COMPILED.popitem(last=False)
+        _COMPILED.move_to_end(key)
+        state = self._state()
+        dtype = self.adam_t.dtype
+        lr = tf.constant(self.learning_rate, dtype)
+        alpha = tf.constant(self.alpha, dtype)
+        return lambda x, w, y: float(compiled(*state, lr, alpha, x, w, y))
 
     def _jax_step(self):
         import jax
 
-        network, optimizer = self.network, self.optimizer
-
-        def loss_and_state(trainable, non_trainable, x, w, y):
-            logits, non_trainable = network.stateless_call(
-                trainable, non_trainable, (x, w), training=True
-            )
-            return self._loss(y, logits, w, trainable), non_trainable
-
-        grad_fn = jax.value_and_grad(loss_and_state, has_aux=True)
+        def gradient(loss_fn, trainable):
+            return jax.value_and_grad(loss_fn, has_aux=True)(trainable)
 
         @jax.jit
-        def jitted(state, x, w, y):
-            trainable, non_trainable, opt_vars = state
-            (loss, non_trainable), grads = grad_fn(trainable, non_trainable, x, w, y)
-            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-            return loss, (trainable, non_trainable, opt_vars)
+        def jitted(state, lr, alpha, x, w, y):
+            out = self._pure_step(*state, lr, alpha, x, w, y, gradient)
+            return out[0], out[1:]
 
         holders = (
-            network.trainable_variables,
-            network.non_trainable_variables,
-            optimizer.variables,
+            self.network.trainable_variables,
+            self.network.non_trainable_variables,
+            self.adam_m,
+            self.adam_v,
         )
 
         def step(x, w, y):
-            state = tuple([v.value for v in group] for group in holders)
-            loss, state = jitted(state, x, w, y)
-            for group, values in zip(holders, state):
-                for v, value in zip(group, values):
-                    v.assign(value)
+            loss, new = jitted(self._state(), self.learning_rate, self.alpha, x, w, y)
+            for group, values in zip(holders, new[:4]):
+                for holder, value in zip(group, values):
+                    holder.assign(value)
+            self.adam_t.assign(new[4])
             return float(loss)
 
         return step
@@ -165,15 +234,16 @@ class EpochMonitor:
     loss diverges; prints the progress line with ``verbose``.
     """
 
-    def __init__(self, estimator, validation, epochs, incremental):
+    def __init__(self, estimator, validation, epochs, incremental, probe):
         self.est = estimator
+        self.probe = probe  # a few training rows, to check restored weights on
         self.validation = validation
         self.epochs = epochs
         self.incremental = incremental
         self.stopped = False
         self.diverged = False
         self.best_weights = None
-        self.last_good = estimator.model_.get_weights()
+        self.last_good = self.initial = estimator.model_.get_weights()
 
     def on_epoch_begin(self):
         self.start = time.perf_counter()
@@ -184,10 +254,15 @@ class EpochMonitor:
         if not np.isfinite(loss):
             self.diverged = True
             est.model_.set_weights(self.last_good)
+            restored = "of the last epoch with a finite loss"
+            if not self._finite_outputs():
+                # The last finite loss came from weights already too large to
+                # predict with: go back to the weights this fit started from.
+                est.model_.set_weights(self.initial)
+                restored = "this fit started from"
             warnings.warn(
                 f"Training diverged at iteration {est.n_iter_ + 1} (loss = {loss}); "
-                "stopped and restored the weights of the last finite epoch. "
-                "Lower learning_rate_init.",
+                f"stopped and restored the weights {restored}. Lower learning_rate_init.",
                 ConvergenceWarning,
             )
             return True
@@ -223,6 +298,12 @@ class EpochMonitor:
                     flush=True,
                 )
         return self.stopped
+
+    def _finite_outputs(self):
+        from skrowattn.inference import make_plan
+
+        with np.errstate(all="ignore"):
+            return bool(np.all(np.isfinite(make_plan(self.est.model_).logits(self.probe))))
 
     def finish(self):
         """After ``fit``: keep the best weights; warn when out of iterations."""
