@@ -233,7 +233,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         first_call = not (incremental or self.warm_start) or not hasattr(self, "model_")
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first_call)
-        hidden = self._hidden_sizes()  # noqa: F841 (validates before any work)
+        self._hidden_sizes()  # validates the architecture before any work
         Y = self._encode_targets(y, sample_weight, first_call, classes)
         if isinstance(self, ClassifierMixin):
             sample_weight = sample_weight * self._class_weights(y)
@@ -298,8 +298,9 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             batch_size = min(self.batch_size, n)
             if self.batch_size > n:
                 warnings.warn(
-                    f"Got `batch_size` less than 1 or larger than sample size. It is "
-                    f"going to be clipped", UserWarning,
+                    f"batch_size={self.batch_size} is larger than the {n} training rows; "
+                    f"clipped to {n}.",
+                    UserWarning,
                 )
         from skrowattn.training import EpochMonitor
 
