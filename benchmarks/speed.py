@@ -9,6 +9,7 @@ process), and ``import skrowattn`` time.
 Run: ``python benchmarks/speed.py`` (``--quick`` for fewer repeats).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -79,18 +80,55 @@ class KerasFit:
     def predict(self, X):
         return (self.model.predict(X, verbose=0, batch_size=4096).ravel() > 0.5).astype(int)
 
+    def predict_proba(self, X):
+        return self.model.predict(X, verbose=0)
 
-def measure(name, make, X, y):
+
+def one_row_ms(fn, row, calls=200):
+    fn(row)
+    return median_time(lambda: [fn(row) for _ in range(calls)], 5) / calls * 1e3
+
+
+def measure(name, make, X, y, methods=("predict",)):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = make()
         fit_s = median_time(lambda: model.fit(X, y), REPEATS)
-        one = X[:1]
-        model.predict(one)
-        latency = median_time(lambda: [model.predict(one) for _ in range(50)], 3) / 50
+        latency = {m: one_row_ms(getattr(model, m), X[:1]) for m in methods}
         bulk = median_time(lambda: model.predict(X), REPEATS)
-    return {"name": name, "train_rows_s": N * EPOCHS / fit_s, "latency_ms": latency * 1e3,
-            "predict_rows_s": N / bulk}
+    return {"name": name, "train_rows_s": N * EPOCHS / fit_s, "latency_ms": latency,
+            "predict_rows_s": N / bulk, "model": model}
+
+
+def fast_path_error(model):
+    """Largest gap between the NumPy inference path and Keras in inference mode."""
+    import keras
+
+    from skrowattn.backbone import find_row_attention
+
+    X = data(2000)[0]
+    Xs = model._preprocess(X)  # the network's input: imputed and standardized
+    logits = keras.ops.convert_to_numpy(model.model_([Xs], training=False))
+    proba = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    layer = find_row_attention(model.model_)
+    probe = keras.Model(model.model_.inputs, layer.input)
+    out, w = layer(probe([Xs], training=False), training=False, return_attention_weights=True)
+    out, w = keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(w).ravel()
+    return max(
+        np.abs(model.predict_proba(X)[:, 1] - proba[:, 0]).max(),
+        np.abs(model.transform(X) - out).max(),
+        np.abs(model.score_samples(X) - w / model._weight_scale).max(),
+    )
+
+
+def jax_row():
+    """The RowAttentionClassifier row under KERAS_BACKEND=jax, from a child process."""
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    args = [sys.executable, os.path.abspath(__file__), "--jax-row"] + (["--quick"] if QUICK else [])
+    out = subprocess.run(args, capture_output=True, text=True, env=env)
+    if out.returncode:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def peak_memory_mb(which):
@@ -114,18 +152,38 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def import_time_s():
+def import_check():
+    """``import skrowattn`` time (median of 5 fresh processes), and whether
+    constructing, cloning and set_params load keras or tensorflow."""
     code = "import time; t = time.perf_counter(); import skrowattn; print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                  check=True).stdout) for _ in range(5)]
-    return float(np.median(runs))
+    code = ("import sys; from sklearn.base import clone; from skrowattn import RowAttentionClassifier;"
+            "clone(RowAttentionClassifier()).set_params(alpha=1.0);"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'jax'}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return float(np.median(runs)), loaded
+
+
+LATENCY = ("predict", "predict_proba", "transform", "score_samples")
 
 
 def main():
+    if "--jax-row" in sys.argv:
+        X, y = data()
+        row = measure("RowAttentionClassifier (JAX)", skrowattn_model, X, y, LATENCY)
+        row.pop("model")
+        print(json.dumps(row))
+        return
     X, y = data()
-    rows = [measure("MLPClassifier", mlp_model, X, y),
-            measure("RowAttentionClassifier", skrowattn_model, X, y),
-            measure("Keras model.fit (same net)", KerasFit, X, y)]
+    rows = [measure("MLPClassifier", mlp_model, X, y, ("predict", "predict_proba")),
+            measure("RowAttentionClassifier (TF)", skrowattn_model, X, y, LATENCY)]
+    ours = rows[1]["model"]
+    jax = jax_row()
+    if jax is not None:
+        rows.append(jax)
+    rows.append(measure("Keras model.fit (TF)", KerasFit, X, y))
     try:
         from scikeras.wrappers import KerasClassifier
     except ImportError:
@@ -136,19 +194,37 @@ def main():
     base = rows[0]
     import keras
 
-    print(f"backend: {keras.backend.backend()}; {N:,} rows x {D} float32, batch {BATCH}, "
-          f"{EPOCHS} epochs; medians of {REPEATS}")
-    print(f"{'system':<28} {'train rows/s':>13} {'ratio':>6} {'1-row predict':>14} {'ratio':>6} "
-          f"{'predict rows/s':>15}")
+    print(f"{N:,} rows x {D} float32, hidden (64, 32), batch {BATCH}, {EPOCHS} epochs; "
+          f"medians of {REPEATS} fits; keras {keras.__version__}; {os.cpu_count()} cores")
+    print(f"{'system':<30} {'train rows/s':>13} {'ratio':>6} {'1-row predict':>14} {'ratio':>6} "
+          f"{'predict rows/s':>15} {'ratio':>6}")
+    keras_rows = next(r for r in rows if r["name"].startswith("Keras"))["predict_rows_s"]
     for r in rows:
-        print(f"{r['name']:<28} {r['train_rows_s']:>13,.0f} {r['train_rows_s'] / base['train_rows_s']:>6.2f} "
-              f"{r['latency_ms']:>11.3f} ms {r['latency_ms'] / base['latency_ms']:>6.2f} "
-              f"{r['predict_rows_s']:>15,.0f}")
+        lat = r["latency_ms"]["predict"]
+        print(f"{r['name']:<30} {r['train_rows_s']:>13,.0f} "
+              f"{r['train_rows_s'] / base['train_rows_s']:>6.2f} {lat:>11.3f} ms "
+              f"{lat / base['latency_ms']['predict']:>6.2f} {r['predict_rows_s']:>15,.0f} "
+              f"{r['predict_rows_s'] / keras_rows:>6.2f}")
+    print("(training and latency ratios are to MLPClassifier; throughput ratios to Keras predict)")
+    print("\none-row latency, ms (ratio to MLPClassifier's predict_proba for the last two)")
+    for r in rows[1:3]:
+        if r is None or "transform" not in r["latency_ms"]:
+            continue
+        parts = []
+        for m in LATENCY:
+            ref = base["latency_ms"]["predict" if m == "predict" else "predict_proba"]
+            parts.append(f"{m} {r['latency_ms'][m]:.3f} ({r['latency_ms'][m] / ref:.2f}x)")
+        print(f"  {r['name']}: " + ", ".join(parts))
+    print(f"  MLPClassifier: predict {base['latency_ms']['predict']:.3f}, "
+          f"predict_proba {base['latency_ms']['predict_proba']:.3f}")
+    print(f"NumPy fast path vs Keras inference mode, largest difference: {fast_path_error(ours):.2e}")
     if not QUICK:
         for which in ("mlp_model", "skrowattn_model"):
             print(f"peak RSS fitting 1,000,000 x 64 float32, 1 epoch, {which}: "
                   f"{peak_memory_mb(which):,.0f} MB")
-    print(f"import skrowattn: {import_time_s():.3f} s (median of 5, fresh processes)")
+    seconds, loaded = import_check()
+    print(f"import skrowattn: {seconds:.3f} s (median of 5, fresh processes); modules loaded by "
+          f"import + construct + clone + set_params: {loaded}")
 
 
 if __name__ == "__main__":

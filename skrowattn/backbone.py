@@ -5,6 +5,7 @@ they fit or load.
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 from skrowattn.layers import RowAttention
@@ -24,6 +25,7 @@ def build_backbone(
     activation="relu",
     dropout=0.0,
     dtype="float32",
+    seed=None,
 ):
     """The default network: a stack of Dense layers with one RowAttention.
 
@@ -32,6 +34,11 @@ def build_backbone(
     number ``attention_layer`` (0: on the inputs) and ``Dropout(dropout)`` after
     every hidden layer when ``dropout > 0``. The output is linear: logits for
     classifiers, (scaled) values for regressors.
+
+    With a ``seed``, every initializer and dropout layer gets a seed of its own
+    drawn from it, so the network does not depend on Python's global random
+    generator, which other threads (a Dask worker's, say) may draw from at the
+    same time.
     """
     if not 0 <= attention_layer <= len(hidden_layer_sizes):
         raise ValueError(
@@ -39,9 +46,16 @@ def build_backbone(
             f"the number of hidden layers, {len(hidden_layer_sizes)}."
         )
     act = ACTIVATIONS[activation]
+    seeds = np.random.RandomState(seed)
+
+    def next_seed():
+        return None if seed is None else int(seeds.randint(2**31 - 1))
+
+    def kernel_init():
+        return keras.initializers.GlorotUniform(seed=next_seed())
 
     def attention(x, width):
-        return RowAttention(
+        layer = RowAttention(
             width,
             attention_hidden_dim,
             temperature=temperature,
@@ -49,19 +63,25 @@ def build_backbone(
             inference="running",
             dtype=dtype,
             name="row_attention",
-        )(x)
+        )
+        for inner in layer.attention_net.layers:  # not built yet
+            if isinstance(inner, layers.Dense):
+                inner.kernel_initializer = kernel_init()
+        return layer(x)
 
     inputs = keras.Input((n_features,), dtype=dtype, name="features")
     x = inputs
     if attention_layer == 0:
         x = attention(x, n_features)
     for i, units in enumerate(hidden_layer_sizes, start=1):
-        x = layers.Dense(units, activation=act, dtype=dtype, name=f"hidden_{i}")(x)
+        x = layers.Dense(units, activation=act, kernel_initializer=kernel_init(), dtype=dtype,
+                         name=f"hidden_{i}")(x)
         if i == attention_layer:
             x = attention(x, units)
         if dropout > 0:
-            x = layers.Dropout(dropout, dtype=dtype, name=f"dropout_{i}")(x)
-    outputs = layers.Dense(n_outputs, dtype=dtype, name="output")(x)
+            x = layers.Dropout(dropout, seed=next_seed(), dtype=dtype, name=f"dropout_{i}")(x)
+    outputs = layers.Dense(n_outputs, kernel_initializer=kernel_init(), dtype=dtype,
+                           name="output")(x)
     return keras.Model(inputs, outputs, name="row_attention_backbone")
 
 

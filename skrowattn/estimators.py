@@ -40,6 +40,10 @@ from skrowattn._random import seeded
 __all__ = ["BaseRowAttention", "RowAttentionClassifier", "RowAttentionRegressor"]
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FAST_CHECK_SIZE = 1 << 16  # larger inputs: validation costs little next to the network
+
+
 class BaseRowAttention(TransformerMixin, BaseEstimator):
     """What the classifier and the regressor share: validation, training, weights.
 
@@ -154,9 +158,37 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
     def _auto(self):
         return isinstance(self.preprocessing, str) and self.preprocessing == "auto"
 
+    def _allow_nan(self):
+        # The tag, without building all the tags on every predict call.
+        if self.preprocessing is None or self._auto():
+            return self.preprocessing is not None
+        return get_tags(self).input_tags.allow_nan
+
+    def _check_fitted(self):
+        if "model_" not in self.__dict__:  # cheap on the one-row predict path
+            check_is_fitted(self)
+
+    def _is_plain_array(self, X):
+        """True when ``X`` would pass ``validate_data`` unchanged: a 2-D float
+        NumPy array of the fitted width, fitted without feature names, finite
+        (or NaN where allowed). The one-row predict path skips scikit-learn's
+        checks for it, which cost more than the network; anything else goes
+        through them, errors included."""
+        if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS
+                and X.shape[0] > 0 and X.shape[1] == self.__dict__.get("n_features_in_")
+                and "feature_names_in_" not in self.__dict__):
+            return False
+        if X.size > _FAST_CHECK_SIZE:
+            return False
+        if self._allow_nan():
+            return not np.isinf(X).any()
+        return bool(np.isfinite(X).all())
+
     def _validate_X(self, X, reset, y=None, fitting=False):
         """Validated ``X`` (and ``y`` when ``fitting``): numeric arrays as floats,
         tables (DataFrames, object arrays) as pandas DataFrames."""
+        if not (fitting or reset) and self._is_plain_array(X):
+            return X
         classifier = isinstance(self, ClassifierMixin)
         table = self._auto() and is_table(X)
         # A user's transformer validates its own input.
@@ -180,11 +212,10 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             y = _check_y(y, multi_output=True, y_numeric=not classifier, estimator=self)
             check_consistent_length(frame, y)
             return frame, y
-        allow_nan = get_tags(self).input_tags.allow_nan
         kwargs = dict(
             reset=reset,
             dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan" if allow_nan else True,
+            ensure_all_finite="allow-nan" if self._allow_nan() else True,
         )
         if not fitting:
             return validate_data(self, X, **kwargs)
@@ -199,7 +230,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         return X, y, sample_weight
 
     # -- fitting -------------------------------------------------------------
-    def _make_backbone(self, n_features, n_outputs, dtype):
+    def _make_backbone(self, n_features, n_outputs, dtype, seed=None):
         from skrowattn import backbone as bb
 
         if self.backbone is None:
@@ -213,6 +244,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
                 activation=self.activation,
                 dropout=self.dropout,
                 dtype=dtype,
+                seed=seed,
             )
         model = self.backbone(n_features, n_outputs)
         import keras
@@ -251,7 +283,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         seed = self._seed + (0 if first_call else self.n_iter_)
         with seeded(seed):
             if first_call:
-                self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype)
+                self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype, seed)
                 self._trainer = None
                 self.loss_curve_ = []
                 self.n_iter_ = 0
@@ -290,7 +322,8 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         (X_tr, Y_tr, w_tr), val = self._split_validation(Xs, Y, w, y, seed)
         # A zero-weight row changes nothing in training: leaving it out is exact.
         keep = w_tr > 0
-        X_tr, Y_tr, w_tr = X_tr[keep], Y_tr[keep], w_tr[keep]
+        if not keep.all():  # (a copy of X, so only when needed)
+            X_tr, Y_tr, w_tr = X_tr[keep], Y_tr[keep], w_tr[keep]
         n = len(X_tr)
         if self.batch_size == "auto":
             batch_size = min(200, n)
@@ -308,18 +341,22 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         monitor = EpochMonitor(self, val, epochs, incremental, probe=X_tr[:256].astype(self._dtype))
         rng = np.random.RandomState(seed)
         dtype = self._dtype
-        X_tr, w_tr, Y_tr = X_tr.astype(dtype), w_tr.astype(dtype), Y_tr.astype(dtype)
-        for _ in range(epochs):
-            monitor.on_epoch_begin()
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
-            loss = self._trainer.run_epoch(X_tr, w_tr, Y_tr, batch_size, order)
-            if monitor.on_epoch_end(loss):
-                break
+        self._trainer.prepare(X_tr.astype(dtype, copy=False), w_tr.astype(dtype),
+                              Y_tr.astype(dtype), batch_size, epochs)
+        try:
+            for _ in range(epochs):
+                monitor.on_epoch_begin()
+                order = rng.permutation(n) if self.shuffle else np.arange(n)
+                loss = self._trainer.run_epoch(order)
+                if monitor.on_epoch_end(loss):
+                    break
+        finally:
+            self._trainer.release()
         monitor.finish()
 
     def _plan(self):
         """Inference plan for ``model_``, built once per fitted model."""
-        check_is_fitted(self)
+        self._check_fitted()
         plan = self.__dict__.get("_inference_plan")
         if plan is None or plan[0] is not self.model_:
             plan = (self.model_, inference.make_plan(self.model_))
@@ -328,7 +365,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
 
     def _set_sample_weights(self, Xs):
         self._inference_plan = None  # the weights just changed
-        raw = self._plan().attention(Xs)[1]
+        raw = self._plan().weights(Xs)
         self._weight_scale = float(np.mean(raw, dtype=np.float64))
         if not np.isfinite(self._weight_scale) or self._weight_scale <= 0:
             self._weight_scale = 1.0
@@ -383,11 +420,14 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         return Z if Z.dtype in (np.float32, np.float64) else Z.astype(np.float64)
 
     def _preprocess(self, X):
-        Z = X if self._prep is None else self._prep.transform(X)
+        if isinstance(self._prep, TabularPreprocessor):
+            Z = self._prep.transform_unchecked(X)
+        else:
+            Z = X if self._prep is None else self._prep.transform(X)
         return self._as_network_input(Z).astype(self._dtype, copy=False)
 
     def _scaled(self, X):
-        check_is_fitted(self)
+        self._check_fitted()
         return self._preprocess(self._validate_X(X, reset=False))
 
     def _logits(self, X):
@@ -457,7 +497,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             Non-negative; the training rows average 1.
         """
         Xs = self._scaled(X)
-        raw = self._plan().attention(Xs)[1]
+        raw = self._plan().weights(Xs)
         return raw.astype(np.float64) / self._weight_scale
 
     # -- persistence -----------------------------------------------------------

@@ -9,7 +9,7 @@ through Keras.
 
 import numpy as np
 
-_CHUNK = 65536  # rows per Keras call, to bound memory on large inputs
+_CHUNK = 65536  # rows per block, to bound the memory of the hidden layers
 
 _ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
@@ -97,7 +97,9 @@ class NumpyPlan:
             return None
         return cls(steps)
 
-    def run(self, X, stop_at_attention=False):
+    def run(self, X, until="logits"):
+        """The outputs, or with ``until="attention"`` the attention layer's
+        ``(outputs, weights)``, or with ``until="weights"`` its weights alone."""
         x = X
         for kind, step in self.steps:
             if kind == "dense":
@@ -105,16 +107,29 @@ class NumpyPlan:
                 x = act(x @ kernel + bias)
             else:
                 w = step.weights(x)
+                if until == "weights":
+                    return w
                 x = x * w[:, None].astype(x.dtype)
-                if stop_at_attention:
+                if until == "attention":
                     return x, w
         return x
 
+    def _blocks(self, X, until):
+        if len(X) <= _CHUNK:
+            return self.run(X, until)
+        parts = [self.run(X[i:i + _CHUNK], until) for i in range(0, len(X), _CHUNK)]
+        if until == "attention":
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return np.concatenate(parts)
+
     def logits(self, X):
-        return self.run(X)
+        return self._blocks(X, "logits")
 
     def attention(self, X):
-        return self.run(X, stop_at_attention=True)
+        return self._blocks(X, "attention")
+
+    def weights(self, X):
+        return self._blocks(X, "weights")
 
 
 class KerasPlan:
@@ -155,6 +170,9 @@ class KerasPlan:
             outs.append(keras.ops.convert_to_numpy(out))
             weights.append(keras.ops.convert_to_numpy(w).ravel())
         return np.concatenate(outs), np.concatenate(weights)
+
+    def weights(self, X):
+        return self.attention(X)[1]
 
 
 def make_plan(model):

@@ -20,6 +20,8 @@ becomes a single infrequent column, costs one column of memory, and carries no
 information. Drop such columns before fitting if they are not wanted at all.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -30,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["TabularPreprocessor", "is_table", "to_frame"]
 
 _MISSING = "<missing>"
+_BLOCK = 65536  # rows per block when computing statistics of large arrays
 _NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "empty"}
 
 
@@ -75,6 +78,10 @@ def _column_kind(col):
     if inferred == "complex":
         raise ValueError(f"Column {col.name!r} holds complex numbers, which are not supported.")
     return "categorical"
+
+
+def _missing(X):
+    return np.isnan(X) if X.dtype.kind == "f" else np.zeros(X.shape, bool)
 
 
 def _as_float(col):
@@ -152,18 +159,56 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.fit_transform(X, y, sample_weight=sample_weight)
         return self
 
+    # A numeric array takes a faster path than a table: median imputation with
+    # missing-value indicators, and weighted standard scaling, as
+    # SimpleImputer(add_indicator=True) and StandardScaler compute them; but
+    # `transform` is plain NumPy in the array's own dtype, so a row costs
+    # microseconds, and a large array one output copy.
+    def _fit_transform_array(self, X, sample_weight):
+        n_features = X.shape[1]
+        missing = _missing(X)
+        self._indicators = np.flatnonzero(missing.any(axis=0))
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            # Column by column: a median copies its input, and a column is small.
+            medians = np.array([np.nanmedian(X[:, j]) for j in range(n_features)]
+                               if len(X) else np.zeros(n_features))
+        # keep_empty_features: an all-missing column is imputed with 0.
+        self._fill = np.where(np.isnan(medians), 0.0, medians)
+        Z = self._impute(X, missing)
+        del missing
+        # scikit-learn's (weighted) statistics, fed in blocks of rows: one fit
+        # on the whole array makes float64 temporaries the size of the data.
+        self._scaler = StandardScaler()
+        for start in range(0, len(Z), _BLOCK):
+            block = slice(start, start + _BLOCK)
+            self._scaler.partial_fit(
+                Z[block], sample_weight=None if sample_weight is None else sample_weight[block]
+            )
+        names = [f"x{i}" for i in range(n_features)]
+        names += [f"missing_x{i}" for i in self._indicators]
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        return self._scale(Z)
+
+    def _impute(self, X, missing):
+        Z = np.empty((X.shape[0], X.shape[1] + len(self._indicators)),
+                     X.dtype if X.dtype.kind == "f" else np.float64)
+        Z[:, :X.shape[1]] = X
+        if missing.any():
+            rows, cols = np.nonzero(missing)
+            Z[rows, cols] = self._fill[cols]
+        Z[:, X.shape[1]:] = missing[:, self._indicators]
+        return Z
+
+    def _scale(self, Z):
+        Z -= self._scaler.mean_.astype(Z.dtype)
+        Z /= self._scaler.scale_.astype(Z.dtype)
+        return Z
+
     def fit_transform(self, X, y=None, sample_weight=None):
         if not is_table(X):  # a numeric array: impute and scale, keep its dtype
-            X = np.asarray(X)
             self.kinds_ = None
-            self._imputer = SimpleImputer(strategy="median", add_indicator=True,
-                                          keep_empty_features=True)
-            Z = self._imputer.fit_transform(X)
-            names = [f"x{i}" for i in range(X.shape[1])]
-            names += [f"missing_x{i}" for i in getattr(self._imputer.indicator_, "features_", [])]
-            self.feature_names_out_ = np.asarray(names, dtype=object)
-            self._scaler = StandardScaler().fit(Z, sample_weight=sample_weight)
-            return self._scaler.transform(Z).astype(X.dtype, copy=False)
+            return self._fit_transform_array(np.asarray(X), sample_weight)
         frame = to_frame(X)
         self.kinds_ = {name: _column_kind(frame[name]) for name in frame.columns}
         # Keep only the datetime parts that vary (no hour/minute for dates).
@@ -205,10 +250,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "feature_names_out_")
+        return self.transform_unchecked(X)
+
+    def transform_unchecked(self, X):
+        """``transform`` without the fitted check and scikit-learn's set_output
+        wrapper: the estimators' one-row predict path calls this."""
         if self.kinds_ is None:
             X = np.asarray(X)
-            Z = self._scaler.transform(self._imputer.transform(X))
-            return Z.astype(X.dtype, copy=False)
+            return self._scale(self._impute(X, _missing(X)))
         frame = to_frame(X)
         if list(frame.columns) != list(self.kinds_):
             # An array without column names: columns are matched by position,

@@ -53,7 +53,8 @@ def quiet_fit(est, *args, **kwargs):
 @pytest.mark.parametrize("labels", [np.array(["no", "yes"]), np.array([False, True]), np.array([3, 7])])
 def test_binary_labels_of_any_hashable_type(cancer, labels):
     X, y = cancer
-    clf = quiet_fit(RowAttentionClassifier(**FAST), X, labels[y])
+    # 30 epochs of 7 batches: enough steps to learn, whatever the initial weights.
+    clf = quiet_fit(RowAttentionClassifier(**dict(FAST, batch_size=32)), X, labels[y])
     np.testing.assert_array_equal(clf.classes_, labels)
     pred = clf.predict(X)
     assert pred.dtype == labels.dtype and set(pred) <= set(labels)
@@ -193,6 +194,57 @@ def test_numpy_inference_matches_keras(fitted, cancer):
     out, w = KerasPlan(fitted.model_).attention(Xs)
     np.testing.assert_allclose(fitted.transform(X), out, atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(fitted.score_samples(X) * fitted._weight_scale, w, rtol=1e-5)
+
+
+def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, monkeypatch):
+    import keras
+
+    X, _ = cancer
+    Xs = fitted._scaled(X)
+    logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False)).astype(np.float64)
+    from skrowattn.inference import KerasPlan
+
+    out, w = KerasPlan(fitted.model_).attention(Xs)
+    rows = [X[i:i + 1] for i in range(10)]
+    fast = {
+        "predict_proba": np.vstack([fitted.predict_proba(r) for r in rows]),
+        "predict": np.concatenate([fitted.predict(r) for r in rows]),
+        "transform": np.vstack([fitted.transform(r) for r in rows]),
+        "score_samples": np.concatenate([fitted.score_samples(r) for r in rows]),
+    }
+    p = 1 / (1 + np.exp(-logits[:10, 0]))
+    np.testing.assert_allclose(fast["predict_proba"][:, 1], p, atol=1e-5)
+    np.testing.assert_array_equal(fast["predict"], fitted.classes_[(p > 0.5).astype(int)])
+    np.testing.assert_allclose(fast["transform"], out[:10], atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(fast["score_samples"] * fitted._weight_scale, w[:10], rtol=1e-5)
+    # The same calls through scikit-learn's validation give the same numbers.
+    monkeypatch.setattr(type(fitted), "_is_plain_array", lambda self, X: False)
+    for method, values in fast.items():
+        slow = [getattr(fitted, method)(r) for r in rows]
+        np.testing.assert_array_equal(np.concatenate(slow), values)
+
+
+def test_one_row_fast_path_keeps_scikit_learn_errors(fitted, cancer):
+    X, _ = cancer
+    row = X[:1].copy()
+    row[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        fitted.predict(row)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:1, :5])
+
+
+def test_xla_and_graph_training_agree(cancer, monkeypatch):
+    from skrowattn import training
+
+    X, y = cancer
+    results = []
+    for steps in (0, 10**9):  # XLA always, XLA never
+        monkeypatch.setattr(training, "XLA_MIN_STEPS", steps)
+        clf = quiet_fit(RowAttentionClassifier(max_iter=3, batch_size=32, random_state=0), X, y)
+        results.append((clf.loss_curve_, clf.predict_proba(X)))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4)
+    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-4)
 
 
 # -- training control ---------------------------------------------------------------

@@ -15,6 +15,11 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
     ("keras_layer.py", "predict(batch_size=  1): held-out accuracy"),
     ("default_credit.py", "RowAttentionClassifier (raw DataFrame)"),
     ("diamonds.py", "RowAttentionRegressor (raw DataFrame)"),
+    ("streaming_parquet.py", "partial_fit over"),
+    ("pipeline_grid_search.py", "best parameters"),
+    ("outlier_downweighting.py", "IsolationForest (features only)"),
+    ("reuse_sample_weights.py", "lowest dropped"),
+    ("save_load.py", "pickle loaded in a fresh process: same predictions: True"),
 ])
 def test_example_runs(script, expect):
     env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "3", "SKROWATTN_EXAMPLE_ROWS": "600",
@@ -23,3 +28,16 @@ def test_example_runs(script, expect):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert expect in done.stdout
+
+
+def test_docs_figure_script_draws_the_figure(tmp_path):
+    script = EXAMPLES.parent / "docs" / "figures" / "batch_invariance.py"
+    env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "2", "SKROWATTN_FIGURE_DIR": str(tmp_path),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "batch_invariance.png").stat().st_size > 10_000
+    running = done.stdout.split("running:")[1]
+    # With running statistics the accuracy is the same whatever the batch size.
+    assert len(set(running.strip().strip("[]").split(", "))) == 1

@@ -23,7 +23,7 @@ SETTINGS = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
 # What skops asks a user to trust when loading a fitted estimator: documented in
 # docs/persistence.md. Nothing there runs code on load beyond these classes'
 # own __setstate__, which reads a .keras archive with Keras' safe mode on.
-TRUSTED = ["numpy.dtype", "skrowattn.estimators.RowAttentionClassifier",
+TRUSTED = ["skrowattn.estimators.RowAttentionClassifier",
            "skrowattn.preprocessing.TabularPreprocessor"]
 
 
