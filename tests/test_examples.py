@@ -41,3 +41,14 @@ def test_docs_figure_script_draws_the_figure(tmp_path):
     running = done.stdout.split("running:")[1]
     # With running statistics the accuracy is the same whatever the batch size.
     assert len(set(running.strip().strip("[]").split(", "))) == 1
+
+
+def test_docs_sample_weight_figure_script_runs(tmp_path):
+    script = EXAMPLES.parent / "docs" / "figures" / "sample_weights.py"
+    env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "3", "SKROWATTN_FIGURE_DIR": str(tmp_path),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "sample_weights.png").stat().st_size > 10_000
+    assert "temperature=5: AUROC of a low weight for a flipped label" in done.stdout
