@@ -108,11 +108,16 @@ def fast_path_error(model):
 
     X = data(2000)[0]
     Xs = model._preprocess(X)  # the network's input: imputed and standardized
-    logits = keras.ops.convert_to_numpy(model.model_([Xs], training=False))
+    with warnings.catch_warnings():  # Keras' note on the input's structure
+        warnings.simplefilter("ignore", UserWarning)
+        logits = keras.ops.convert_to_numpy(model.model_(Xs, training=False))
     proba = 1 / (1 + np.exp(-logits.astype(np.float64)))
     layer = find_row_attention(model.model_)
     probe = keras.Model(model.model_.inputs, layer.input)
-    out, w = layer(probe([Xs], training=False), training=False, return_attention_weights=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        h = probe(Xs, training=False)
+    out, w = layer(h, training=False, return_attention_weights=True)
     out, w = keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(w).ravel()
     return max(
         np.abs(model.predict_proba(X)[:, 1] - proba[:, 0]).max(),
