@@ -8,6 +8,16 @@ import sys
 import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+FIGURES = EXAMPLES.parent / "docs" / "figures"
+
+
+def run_script(path, **env):
+    """Run a script with small settings; its completed process, checked for success."""
+    done = subprocess.run([sys.executable, str(path)],
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 @pytest.mark.parametrize("script, expect", [
@@ -22,21 +32,14 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
     ("save_load.py", "pickle loaded in a fresh process: same predictions: True"),
 ])
 def test_example_runs(script, expect):
-    env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "3", "SKROWATTN_EXAMPLE_ROWS": "600",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, str(EXAMPLES / script)], env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_script(EXAMPLES / script, SKROWATTN_EXAMPLE_EPOCHS="3",
+                      SKROWATTN_EXAMPLE_ROWS="600")
     assert expect in done.stdout
 
 
 def test_docs_figure_script_draws_the_figure(tmp_path):
-    script = EXAMPLES.parent / "docs" / "figures" / "batch_invariance.py"
-    env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "2", "SKROWATTN_FIGURE_DIR": str(tmp_path),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_script(FIGURES / "batch_invariance.py", SKROWATTN_EXAMPLE_EPOCHS="2",
+                      SKROWATTN_FIGURE_DIR=str(tmp_path))
     assert (tmp_path / "batch_invariance.png").stat().st_size > 10_000
     running = done.stdout.split("running:")[1]
     # With running statistics the accuracy is the same whatever the batch size.
@@ -44,11 +47,7 @@ def test_docs_figure_script_draws_the_figure(tmp_path):
 
 
 def test_docs_sample_weight_figure_script_runs(tmp_path):
-    script = EXAMPLES.parent / "docs" / "figures" / "sample_weights.py"
-    env = {**os.environ, "SKROWATTN_EXAMPLE_EPOCHS": "3", "SKROWATTN_FIGURE_DIR": str(tmp_path),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_script(FIGURES / "sample_weights.py", SKROWATTN_EXAMPLE_EPOCHS="3",
+                      SKROWATTN_FIGURE_DIR=str(tmp_path))
     assert (tmp_path / "sample_weights.png").stat().st_size > 10_000
     assert "temperature=5: AUROC of a low weight for a flipped label" in done.stdout
