@@ -115,9 +115,8 @@ class Trainer:
     row. (MLP's stochastic solvers divide by the batch size instead, which makes
     the penalty grow with the number of batches: measured, a regressor's alpha
     then fitted diabetes, 442 rows, or diamonds, 53,940, but not both.) Adam as
-    scikit-learn's MLP. A whole epoch is one compiled call: the batches are gathered and the
-    steps run inside the graph (a ``tf.while_loop`` or ``jax.lax.scan``), so no
-    Python runs between two batches. The shuffling stays in NumPy.
+    scikit-learn's MLP. Each compiled call runs a chunk of batches in a loop
+    inside the graph (see ``prepare``); the shuffling stays in NumPy.
     """
 
     def __init__(self, backbone, loss, alpha, learning_rate):
@@ -149,7 +148,7 @@ class Trainer:
             loss = loss + 0.5 * ops.cast(alpha_over_n, dtype) * penalty
         return loss
 
-    def _pure_step(self, state, lr, alpha, x, w, y, gradient):
+    def _pure_step(self, state, lr, alpha_over_n, x, w, y, gradient):
         """One update as a function of values: forward, loss, gradient, Adam.
 
         ``state`` is (trainable, non-trainable, Adam m, Adam v, Adam t); returns
@@ -161,7 +160,7 @@ class Trainer:
             logits, new_non_trainable = self.network.stateless_call(
                 trainable, non_trainable, (x, w), training=True
             )
-            return self._loss(y, logits, w, trainable, alpha), new_non_trainable
+            return self._loss(y, logits, w, trainable, alpha_over_n), new_non_trainable
 
         (loss, non_trainable), grads = gradient(loss_fn, trainable)
         trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
@@ -207,14 +206,15 @@ class Trainer:
 
         def make():
             @tf.function(reduce_retracing=True, jit_compile=xla)
-            def loop(holders, t_holder, lr, alpha, xs, ws, ys, count):
+            def loop(holders, t_holder, lr, alpha_over_n, xs, ws, ys, count):
                 # The backend's variables come in as arguments, not captures,
                 # so one trace serves every fit of this architecture.
                 state = tuple([tf.identity(h) for h in group] for group in holders)
                 state += (tf.identity(t_holder),)
 
                 def body(i, total, state):
-                    loss, state = self._pure_step(state, lr, alpha, xs[i], ws[i], ys[i], gradient)
+                    loss, state = self._pure_step(state, lr, alpha_over_n, xs[i], ws[i], ys[i],
+                                                  gradient)
                     return i + 1, total + tf.cast(loss, total.dtype), state
 
                 _, total, state = tf.while_loop(
@@ -233,10 +233,10 @@ class Trainer:
         compiled = self._cached("xla" if xla else "graph", make)
         dtype = self.adam_t.dtype
         lr = tf.constant(self.learning_rate, dtype)
-        alpha = tf.constant(self._alpha_over_n, dtype)
+        alpha_over_n = tf.constant(self._alpha_over_n, dtype)
         *holders, t_holder = self._state()  # TensorFlow variables
         return lambda xs, ws, ys, count: float(
-            compiled(holders, t_holder, lr, alpha, xs, ws, ys, tf.constant(count))
+            compiled(holders, t_holder, lr, alpha_over_n, xs, ws, ys, tf.constant(count))
         )
 
     def _jax_loop(self):
@@ -247,10 +247,11 @@ class Trainer:
 
         def make():
             @jax.jit
-            def loop(state, lr, alpha, xs, ws, ys, count):
+            def loop(state, lr, alpha_over_n, xs, ws, ys, count):
                 def body(i, carry):
                     state, total = carry
-                    loss, state = self._pure_step(state, lr, alpha, xs[i], ws[i], ys[i], gradient)
+                    loss, state = self._pure_step(state, lr, alpha_over_n, xs[i], ws[i], ys[i],
+                                                  gradient)
                     return state, total + loss
 
                 return jax.lax.fori_loop(0, count, body, (state, jax.numpy.zeros((), xs.dtype)))
@@ -276,8 +277,8 @@ class Trainer:
         ``jax.lax.fori_loop``), so no Python runs between two batches and the
         compiled code does not depend on the number of rows. JAX and XLA get
         chunks of one shape, whatever the number of rows. On TensorFlow, XLA
-        makes a step about three times faster but takes seconds to compile, so
-        it is used when the fit runs at least ``XLA_MIN_STEPS`` steps.
+        makes a step about twice as fast but takes seconds to compile, so it is
+        used when the fit plans at least ``XLA_MIN_STEPS`` steps.
         """
         self._data = X, W, Y
         self.batch_size = batch_size
