@@ -33,7 +33,7 @@ pipeline = Pipeline([
 ])
 grid = {
     "select__k": [5, "all"],
-    "clf__alpha": [1e-4, 1e-1],
+    "clf__alpha": [0.3, 3.0],
     "clf__hidden_layer_sizes": [(32,), (200,)],
 }
 # n_jobs=2 runs two fits at a time; each worker's TensorFlow gets one thread

@@ -336,6 +336,7 @@ class EpochMonitor:
         self.stopped = False
         self.diverged = False
         self.best_weights = None
+        self.best_val_loss = np.inf  # validation loss of best_weights
         self.last_good = self.initial = estimator.model_.get_weights()
 
     def on_epoch_begin(self):
@@ -364,15 +365,22 @@ class EpochMonitor:
         est.loss_curve_.append(loss)
         message = f"Iteration {est.n_iter_}, loss = {loss:.8f}"
         if est.early_stopping and self.validation is not None:
-            score = est._validation_score(*self.validation)
+            score, val_loss = est._validation_metrics(*self.validation)
             est.validation_scores_.append(score)
             message += f", validation score = {score:.6f}"
-            if score < est.best_validation_score_ + est.tol:
-                est._no_improvement_count += 1
-            else:
+            # scikit-learn's MLP rule (the score must gain tol), except that an
+            # unchanged score with a validation loss lower by tol also counts:
+            # accuracy is flat for epochs on imbalanced classes (measured on ISLR
+            # Default: 11 epochs at the all-"No" 0.967, and the fit kept that).
+            best = est.best_validation_score_
+            lower_loss = val_loss <= self.best_val_loss - est.tol
+            if score >= best + est.tol or (score >= best and lower_loss):
                 est._no_improvement_count = 0
-            if score > est.best_validation_score_:
+            else:
+                est._no_improvement_count += 1
+            if score > best or (score == best and val_loss < self.best_val_loss):
                 est.best_validation_score_ = score
+                self.best_val_loss = val_loss
                 self.best_weights = self.last_good
         elif loss > est.best_loss_ - est.tol:
             est._no_improvement_count += 1

@@ -62,6 +62,12 @@ CASES = {
     "negative sample_weight": ({}, X, Y, dict(sample_weight=-np.ones(40)), ValueError, "[Nn]egative"),
     "NaN sample_weight": ({}, X, Y, dict(sample_weight=np.full(40, np.nan)), ValueError, "NaN"),
     "wrongly shaped sample_weight": ({}, X, Y, dict(sample_weight=np.ones(7)), ValueError, r"sample_weight.shape|shape"),
+    "early stopping, no weighted validation row": (
+        dict(early_stopping=True, random_state=0), X, Y,
+        dict(sample_weight=np.eye(1, 40).ravel()), ValueError, "held out for validation"),
+    "early stopping, no weighted training row": (  # row 2 is held out at random_state=0
+        dict(early_stopping=True, random_state=0), X, Y,
+        dict(sample_weight=np.eye(1, 40, 2).ravel()), ValueError, "left for training"),
     "all-zero sample_weight": ({}, X, Y, dict(sample_weight=np.zeros(40)), ValueError, "non-zero"),
     "hidden_layer_sizes=(0,)": (dict(hidden_layer_sizes=(0,)), X, Y, {}, ValueError, "hidden_layer_sizes"),
     "hidden_layer_sizes=()": (dict(hidden_layer_sizes=()), X, Y, {}, ValueError, "hidden_layer_sizes"),

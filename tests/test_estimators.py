@@ -275,6 +275,23 @@ def test_early_stopping_records_validation_scores(cancer):
     assert clf.sample_weights_.shape == (len(X),)  # validation rows included
 
 
+def test_early_stopping_trains_on_while_the_validation_loss_falls():
+    # 3.4% positives: the held-out accuracy sits at the majority share for
+    # epochs while the model learns; the accuracy-only rule stopped there.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 3))
+    y = (rng.random(3000) < 1 / (1 + np.exp(-4 * (X[:, 0] - 2.0)))).astype(int)
+    clf = RowAttentionClassifier(
+        early_stopping=True, n_iter_no_change=3, max_iter=60,
+        random_state=0,
+    )
+    quiet_fit(clf, X, y)
+    flat = clf.validation_scores_[0]
+    assert clf.validation_scores_[:5] == [flat] * 5  # longer than n_iter_no_change
+    assert clf.best_validation_score_ > flat
+    assert clf.score(X, y) > max(y.mean(), 1 - y.mean()) + 0.005
+
+
 def test_loss_decreases_and_random_state_reproduces(cancer):
     X, y = cancer
     a = quiet_fit(RowAttentionClassifier(**FAST), X, y)
