@@ -281,10 +281,8 @@ def test_early_stopping_trains_on_while_the_validation_loss_falls():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 3))
     y = (rng.random(3000) < 1 / (1 + np.exp(-4 * (X[:, 0] - 2.0)))).astype(int)
-    clf = RowAttentionClassifier(
-        early_stopping=True, n_iter_no_change=3, max_iter=60,
-        random_state=0,
-    )
+    clf = RowAttentionClassifier(early_stopping=True, n_iter_no_change=3, max_iter=60,
+                                 random_state=0)
     quiet_fit(clf, X, y)
     flat = clf.validation_scores_[0]
     assert clf.validation_scores_[:5] == [flat] * 5  # longer than n_iter_no_change
