@@ -311,15 +311,13 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
                 Xs, Y, w, y, test_size=self.validation_fraction, random_state=seed
             )
         X_tr, X_val, Y_tr, Y_val, w_tr, w_val, _, y_val = parts
-        if len(X_val) == 0 or len(X_tr) == 0:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no training or no "
-                f"validation rows out of {len(Xs)}; change it or disable early_stopping."
-            )
+        # An empty side, or one of zero-weight rows only, leaves nothing to train
+        # on or to score.
         for rows, part in ((w_val, "held out for validation"), (w_tr, "left for training")):
             if not np.any(rows > 0):
                 raise ValueError(
-                    f"early_stopping: every row {part} has sample_weight 0; change "
+                    f"early_stopping: validation_fraction={self.validation_fraction} leaves no "
+                    f"row of non-zero sample_weight {part} (of {len(Xs)} rows); change "
                     "random_state or validation_fraction, or disable early_stopping."
                 )
         return (X_tr, Y_tr, w_tr), (X_val, Y_val, y_val, w_val)
