@@ -26,10 +26,7 @@ def _sigmoid(z):
 
 
 class _NumpyRowAttention:
-    def __init__(self, layer):
-        import keras
-
-        get = keras.ops.convert_to_numpy
+    def __init__(self, layer, get):
         dense_in, bn, dense_out = layer.attention_net.layers
         self.w1, self.b1 = get(dense_in.kernel), get(dense_in.bias)
         scale = get(bn.gamma) / np.sqrt(get(bn.moving_variance) + bn.epsilon)
@@ -63,11 +60,23 @@ class NumpyPlan:
         self.steps = steps
 
     @classmethod
-    def from_model(cls, model):
-        """A plan for ``model``, or None when it is not such a chain."""
+    def from_model(cls, model, values=None):
+        """A plan for ``model``, or None when it is not such a chain.
+
+        ``values``: the model's weights as ``model.get_weights()`` returned them
+        (a snapshot taken anyway during training), instead of reading every
+        variable again.
+        """
         import keras
 
         from skrowattn.layers import RowAttention
+
+        get = keras.ops.convert_to_numpy
+        if values is not None:
+            position = {v.path: i for i, v in enumerate(model.weights)}
+
+            def get(variable):
+                return values[position[variable.path]]
 
         steps, previous = [], None
         for layer in model.layers:
@@ -84,13 +93,13 @@ class NumpyPlan:
                 act = getattr(layer.activation, "__name__", None)
                 if act not in _ACTIVATIONS:
                     return None
-                kernel = keras.ops.convert_to_numpy(layer.kernel)
-                bias = keras.ops.convert_to_numpy(layer.bias) if layer.use_bias else 0
+                kernel = get(layer.kernel)
+                bias = get(layer.bias) if layer.use_bias else 0
                 steps.append(("dense", (kernel, bias, _ACTIVATIONS[act])))
             elif isinstance(layer, keras.layers.Dropout):
                 continue
             elif isinstance(layer, RowAttention):
-                steps.append(("attention", _NumpyRowAttention(layer)))
+                steps.append(("attention", _NumpyRowAttention(layer, get)))
             else:
                 return None
         if model.outputs and previous is not model.outputs[0]:
@@ -175,6 +184,7 @@ class KerasPlan:
         return self.attention(X)[1]
 
 
-def make_plan(model):
-    """The fastest plan that computes ``model``'s inference-mode outputs."""
-    return NumpyPlan.from_model(model) or KerasPlan(model)
+def make_plan(model, values=None):
+    """The fastest plan that computes ``model``'s inference-mode outputs
+    (``values``: ``model.get_weights()``, when the caller has them at hand)."""
+    return NumpyPlan.from_model(model, values) or KerasPlan(model)

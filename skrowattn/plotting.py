@@ -185,6 +185,9 @@ class LossCurveDisplay:
         ``loss_curve_`` of a fitted estimator.
     validation_scores : sequence of float or None, default=None
         ``validation_scores_`` (early stopping), drawn on a second y-axis.
+    best_epoch : int or None, default=None
+        The epoch (from 1) whose weights the model keeps, marked on the
+        validation curve; ``None``: the epoch of the highest validation score.
     estimator_name : str or None, default=None
 
     Attributes
@@ -194,7 +197,7 @@ class LossCurveDisplay:
     validation_line_ : matplotlib Line2D or None
         The validation score curve.
     best_marker_ : matplotlib Line2D or None
-        The epoch of the best validation score, whose weights the model keeps.
+        The kept epoch (``best_epoch``) on the validation curve.
     ax_ : matplotlib Axes
     validation_ax_ : matplotlib Axes or None
     figure_ : matplotlib Figure
@@ -209,9 +212,11 @@ class LossCurveDisplay:
     [0.9, 0.5, 0.4]
     """
 
-    def __init__(self, loss_curve, validation_scores=None, *, estimator_name=None):
+    def __init__(self, loss_curve, validation_scores=None, *, best_epoch=None,
+                 estimator_name=None):
         self.loss_curve = list(loss_curve)
         self.validation_scores = None if validation_scores is None else list(validation_scores)
+        self.best_epoch = best_epoch
         self.estimator_name = estimator_name
 
     @classmethod
@@ -228,8 +233,11 @@ class LossCurveDisplay:
         display : LossCurveDisplay
         """
         check_is_fitted(estimator)
+        # The estimators keep the epoch of the lowest validation loss.
+        losses = getattr(estimator, "validation_loss_curve_", None)
+        best_epoch = int(np.argmin(losses)) + 1 if losses else None
         return cls(estimator.loss_curve_, getattr(estimator, "validation_scores_", None),
-                   estimator_name=type(estimator).__name__).plot(ax=ax)
+                   best_epoch=best_epoch, estimator_name=type(estimator).__name__).plot(ax=ax)
 
     def plot(self, ax=None):
         """Draw the curves.
@@ -254,7 +262,7 @@ class LossCurveDisplay:
             scores = self.validation_scores
             (self.validation_line_,) = vax.plot(epochs[:len(scores)], scores, color="tab:orange",
                                                 label="validation score")
-            best = int(np.argmax(scores))
+            best = int(np.argmax(scores)) if self.best_epoch is None else self.best_epoch - 1
             (self.best_marker_,) = vax.plot([best + 1], [scores[best]], "o", color="tab:orange",
                                             label=f"best (epoch {best + 1}, kept)")
             vax.set_ylabel("validation score")

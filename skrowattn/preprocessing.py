@@ -13,7 +13,11 @@
 - datetime columns: encoded into numeric parts (year, month, day, day of week,
   hour and minute when times are present, and the time in days since 1970), each
   then treated as a numeric column; timedelta columns become seconds;
-- then every resulting column is standardized (weighted by ``sample_weight``).
+- then every resulting column is standardized (weighted by ``sample_weight``)
+  and smoothly clipped, ``z / sqrt(1 + (z / clip)**2)``: values within a few
+  standard deviations pass almost unchanged, and an extreme value (a data
+  error, a rare one-hot level, a new row far outside the training range) is
+  bounded by ``clip`` instead of being extrapolated linearly by the network.
 
 A column with as many levels as rows, such as an ID, has no frequent level: it
 becomes a single infrequent column, costs one column of memory, and carries no
@@ -116,10 +120,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    max_categories : int, default=32
-        Most one-hot columns per categorical column, the infrequent column included.
+    max_categories : int or None, default=None
+        Most one-hot columns per categorical column, the infrequent column
+        included; ``None``: every level seen in ``min_frequency`` rows keeps a
+        column of its own (a cap folds the levels of a many-level column, such
+        as a country or a city, into one uninformative column).
     min_frequency : int, default=5
         Levels seen in fewer rows than this are grouped as infrequent.
+    clip : float or None, default=3.0
+        Scale of the smooth clipping applied after standardization (in standard
+        deviations); ``None`` leaves the standardized values as they are.
 
     Attributes
     ----------
@@ -130,9 +140,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Names of the output columns.
     """
 
-    def __init__(self, max_categories=32, min_frequency=5):
+    def __init__(self, max_categories=None, min_frequency=5, clip=3.0):
         self.max_categories = max_categories
         self.min_frequency = min_frequency
+        self.clip = clip
 
     def _numeric_block(self, frame):
         """The numeric matrix: numeric columns, datetime parts, timedeltas."""
@@ -203,6 +214,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def _scale(self, Z):
         Z -= self._scaler.mean_.astype(Z.dtype)
         Z /= self._scaler.scale_.astype(Z.dtype)
+        return self._clip(Z)
+
+    def _clip(self, Z):
+        """Smooth clipping in place (as RealMLP's preprocessing, Holzmueller et
+        al. 2024): no scikit-learn transformer does it, and a FunctionTransformer
+        would cost a copy and its own validation on the one-row path."""
+        clip = getattr(self, "clip", None)  # None in models pickled before it existed
+        if clip is not None:
+            Z /= np.sqrt(1.0 + np.square(Z / clip))
         return Z
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -246,7 +266,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.feature_names_out_ = np.asarray(names, dtype=object)
         Z = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
         self._scaler = StandardScaler().fit(Z, sample_weight=sample_weight)
-        return self._scaler.transform(Z)
+        return self._clip(self._scaler.transform(Z))
 
     def transform(self, X):
         check_is_fitted(self, "feature_names_out_")
@@ -270,7 +290,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for name, encoder in self._encoders.items():
             blocks.append(encoder.transform(_as_text(frame[name])))
         Z = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
-        return self._scaler.transform(Z)
+        return self._clip(self._scaler.transform(Z))
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "feature_names_out_")

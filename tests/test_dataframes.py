@@ -80,6 +80,46 @@ def test_rare_levels_are_grouped():
     assert [n for n in names if n.startswith("c_")] == ["c_big1", "c_big2", "c_infrequent_sklearn"]
 
 
+def test_many_level_category_keeps_its_levels():
+    # A country or city column: every level seen min_frequency times keeps a
+    # column of its own (a cap of 32 used to fold 154 countries into one).
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"city": rng.permutation(np.repeat([f"c{i}" for i in range(60)], 6)),
+                          "x": rng.normal(size=360)})
+    names = list(TabularPreprocessor().fit(frame).get_feature_names_out())
+    assert len([n for n in names if n.startswith("city_")]) == 60
+    capped = TabularPreprocessor(max_categories=32).fit(frame).get_feature_names_out()
+    assert len([n for n in capped if n.startswith("city_")]) == 32
+
+
+def test_smooth_clipping_bounds_extreme_values():
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(size=999), 1000.0]  # one data error
+    Z = TabularPreprocessor().fit_transform(pd.DataFrame({"x": x}))
+    plain = TabularPreprocessor(clip=None).fit_transform(pd.DataFrame({"x": x}))
+    assert plain[-1, 0] > 30  # standardized only: 31.6 standard deviations
+    assert 2.9 < Z[-1, 0] < 3.0  # bounded by clip=3
+    # Ordinary values pass almost unchanged, and the order is kept.
+    typical = np.abs(plain[:-1, 0]) < 0.5
+    np.testing.assert_allclose(Z[:-1][typical], plain[:-1][typical], atol=0.02)
+    assert np.all(np.diff(Z[np.argsort(x), 0]) > 0)
+    # New rows far outside the training range are bounded too.
+    new = TabularPreprocessor().fit(pd.DataFrame({"x": x})).transform(pd.DataFrame({"x": [1e9]}))
+    assert new[0, 0] <= 3.0
+
+
+def test_array_and_table_paths_agree():
+    # Plain float arrays take a faster path than DataFrames; the numbers match.
+    rng = np.random.default_rng(1)
+    X = rng.standard_t(2, size=(300, 4))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    w = rng.integers(1, 4, size=300).astype(float)
+    from_array = TabularPreprocessor().fit_transform(X, sample_weight=w)
+    from_frame = TabularPreprocessor().fit_transform(pd.DataFrame(X).rename(columns=str),
+                                                     sample_weight=w)
+    np.testing.assert_allclose(from_array, from_frame, rtol=1e-10, atol=1e-12)
+
+
 def test_id_column_stays_small():
     n = 100_000
     frame = pd.DataFrame({"id": [f"customer-{i}" for i in range(n)],

@@ -15,6 +15,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -269,9 +270,14 @@ def test_early_stopping_records_validation_scores(cancer):
         hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=3, max_iter=300,
         learning_rate_init=0.01, random_state=0,
     ).fit(X, y)
-    assert len(clf.validation_scores_) == clf.n_iter_ < 300
-    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_ < 300
+    # The kept epoch is the one of the lowest held-out log-loss.
+    best = int(np.argmin(clf.validation_loss_curve_))
+    assert clf.best_validation_score_ == clf.validation_scores_[best]
     assert 0.8 < clf.best_validation_score_ <= 1.0
+    # Training stopped at most n_iter_no_change + 1 epochs after the best one
+    # (fewer when the best epoch improved by less than tol).
+    assert best + 1 < clf.n_iter_ <= best + 1 + clf.n_iter_no_change + 1
     assert clf.sample_weights_.shape == (len(X),)  # validation rows included
 
 
@@ -286,8 +292,27 @@ def test_early_stopping_trains_on_while_the_validation_loss_falls():
     quiet_fit(clf, X, y)
     flat = clf.validation_scores_[0]
     assert clf.validation_scores_[:5] == [flat] * 5  # longer than n_iter_no_change
-    assert clf.best_validation_score_ > flat
-    assert clf.score(X, y) > max(y.mean(), 1 - y.mean()) + 0.005
+    # Training went on, and kept an epoch whose held-out log-loss fell far.
+    assert clf.n_iter_ > 20
+    assert min(clf.validation_loss_curve_) < 0.5 * clf.validation_loss_curve_[0]
+    assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.9
+
+
+def test_early_stopping_auto_holds_out_rows_from_2000_rows():
+    from skrowattn.estimators import AUTO_EARLY_STOPPING_ROWS
+
+    X, y = make_classification(n_samples=AUTO_EARLY_STOPPING_ROWS, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    big = quiet_fit(RowAttentionClassifier(**params), X, y)
+    assert len(big.validation_scores_) == len(big.validation_loss_curve_) == big.n_iter_
+    assert big.sample_weights_.shape == (len(X),)
+    small = quiet_fit(RowAttentionClassifier(**params), X[:-1], y[:-1])
+    assert small.validation_scores_ is None and small.validation_loss_curve_ is None
+    # Not in partial_fit, as MLPClassifier; an explicit True still holds out rows.
+    chunked = RowAttentionClassifier(**params).partial_fit(X, y, classes=[0, 1])
+    assert chunked.validation_scores_ is None
+    forced = quiet_fit(RowAttentionRegressor(early_stopping=True, **params), X[:300], X[:300, 0])
+    assert len(forced.validation_scores_) == forced.n_iter_
 
 
 def test_loss_decreases_and_random_state_reproduces(cancer):

