@@ -11,7 +11,9 @@ categories, missing values) with default parameters:
 - ``Linear``: LogisticRegression / RidgeCV behind the same ColumnTransformer;
 - ``RealMLP``, ``TabM``: pytabkit's ``RealMLP_TD_*`` and ``TabM_D_*``
   (Holzmueller et al. 2024; Gorishniy et al. 2025), the published
-  good-by-default tabular networks (``bench`` extra; ``--models`` picks).
+  good-by-default tabular networks (``bench`` extra; ``--models`` picks),
+  behind a median imputer of the numeric columns (pytabkit refuses missing
+  numbers; its own encoding handles the categories).
 
 Protocol: ``--repeats`` random 75/25 splits per table, split ``r`` drawn with
 ``random_state=r`` (stratified for classification) and every model seeded with
@@ -32,13 +34,13 @@ the geometric mean and the maximum of each model's fit time over the MLP's.
 
 Run: ``python benchmarks/tables.py`` (``--tables NAME ...``, ``--repeats N``,
 ``--models RowAttention MLP ...``, ``--set temperature=0.5 --label t05``,
-``--figure PATH`` to draw mean normalized score against fit time).
+``--figure PATH`` to draw mean normalized score against fit time,
+``--compare LABEL[:FALLBACK] ...`` to print cached variants side by side).
 """
 
 import argparse
 import hashlib
 import json
-import math
 import os
 import pathlib
 import sys
@@ -50,7 +52,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn.base import clone  # noqa: E402
 from sklearn.compose import (  # noqa: E402
     TransformedTargetRegressor,
     make_column_selector,
@@ -63,7 +64,9 @@ from sklearn.metrics import accuracy_score, log_loss, r2_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from quality import tabular  # noqa: E402  (the impute + scale + one-hot pipeline)
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "tables.jsonl"
 MAX_ROWS = 15_000
@@ -148,16 +151,6 @@ def load(table):
     return frame, y
 
 
-def column_transformer():
-    numbers = make_pipeline(SimpleImputer(), StandardScaler())
-    categories = make_pipeline(SimpleImputer(strategy="most_frequent"),
-                               OneHotEncoder(handle_unknown="ignore"))
-    return make_column_transformer(
-        (numbers, make_column_selector(dtype_include="number")),
-        (categories, make_column_selector(dtype_exclude="number")),
-    )
-
-
 def make_model(name, classification, seed, params=None):
     if name == OURS:
         from skrowattn import RowAttentionClassifier, RowAttentionRegressor
@@ -174,24 +167,26 @@ def make_model(name, classification, seed, params=None):
         return model.set_params(**params)
     if name == "MLP":
         if classification:
-            return make_pipeline(column_transformer(),
-                                 MLPClassifier(early_stopping=True, random_state=seed))
+            return tabular(MLPClassifier(early_stopping=True, random_state=seed))
         return TransformedTargetRegressor(
-            make_pipeline(column_transformer(), MLPRegressor(early_stopping=True,
-                                                             random_state=seed)),
+            tabular(MLPRegressor(early_stopping=True, random_state=seed)),
             transformer=StandardScaler())
     if name == "HGB":
         cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
         return cls(categorical_features="from_dtype", random_state=seed)
     if name == "Linear":
-        return make_pipeline(column_transformer(),
-                             LogisticRegression(max_iter=2000) if classification else RidgeCV())
+        return tabular(LogisticRegression(max_iter=2000) if classification else RidgeCV())
     if name in ("RealMLP", "TabM"):
         import pytabkit
 
         kind = {"RealMLP": "RealMLP_TD", "TabM": "TabM_D"}[name]
         cls = getattr(pytabkit, f"{kind}_{'Classifier' if classification else 'Regressor'}")
-        return cls(random_state=seed, n_threads=1, verbosity=0)
+        # pytabkit refuses missing numbers: impute them (categories pass through).
+        impute = make_column_transformer(
+            (SimpleImputer(strategy="median"), make_column_selector(dtype_include="number")),
+            remainder="passthrough", verbose_feature_names_out=False,
+        ).set_output(transform="pandas")
+        return make_pipeline(impute, cls(random_state=seed, n_threads=1, verbosity=0))
     raise ValueError(f"unknown model {name!r}")
 
 
@@ -200,7 +195,6 @@ def versions(name):
 
     out = {"sklearn": sklearn.__version__}
     if name in ("RealMLP", "TabM"):
-        import pytabkit  # noqa: F401
         from importlib.metadata import version
 
         out["pytabkit"] = version("pytabkit")
@@ -259,7 +253,7 @@ def evaluate(name, table, X, y, repeat, params=None):
     return row
 
 
-def run(tables, models, repeats, params, label, refit=()):
+def run(tables, models, repeats, params, label, refit=(), cached_only=False):
     cache = read_cache()
     results = {}  # (model, table) -> list of rows
     for table in tables:
@@ -274,6 +268,8 @@ def run(tables, models, repeats, params, label, refit=()):
                 if cached and ((ours and label) or (not ours and name not in refit)):
                     rows.append(cached)
                     continue
+                if cached_only:
+                    continue
                 row = evaluate(name, table, X, y, repeat, params if ours else None)
                 row.update(key=k, model=name, table=table.name, repeat=repeat,
                            label=label if ours else None, params=params if ours else None,
@@ -282,11 +278,23 @@ def run(tables, models, repeats, params, label, refit=()):
                     append_cache(row)
                     cache[k] = row
                 rows.append(row)
+            if not rows:
+                continue
             results[name, table.name] = rows
             mean = np.mean([r["score"] for r in rows])
             print(f"  {table.name:<15} {name:<13} {mean:8.4f}  fit {np.mean([r['fit_time'] for r in rows]):6.2f}s",
                   file=sys.stderr, flush=True)
     return results
+
+
+def paired_difference(results, table):
+    """Mean and standard error of skrowattn's score minus the MLP's, split by split."""
+    ours = {r["repeat"]: r["score"] for r in results.get((OURS, table), [])}
+    mlp = {r["repeat"]: r["score"] for r in results.get(("MLP", table), [])}
+    diff = np.array([ours[k] - mlp[k] for k in sorted(ours.keys() & mlp.keys())])
+    if len(diff) < 2:
+        return None
+    return diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff))
 
 
 def summarize(results, tables, models, repeats, out=sys.stdout):
@@ -295,10 +303,13 @@ def summarize(results, tables, models, repeats, out=sys.stdout):
         rows = results.get((name, table.name))
         return np.mean([r[field] for r in rows]) if rows else np.nan
 
+    paired = OURS in models and "MLP" in models
     print(f"\nPer table: mean over {repeats} random 75/25 splits (accuracy or R²; "
-          "log-loss in brackets; fit seconds)", file=out)
+          "log-loss in brackets; fit seconds)"
+          + (f"; {OURS} - MLP: mean of the paired split differences (its standard error)"
+             if paired else ""), file=out)
     header = f"{'table':<15} {'rows':>6} " + " ".join(f"{m:>22}" for m in models)
-    print(header, file=out)
+    print(header + (f" {OURS + ' - MLP':>22}" if paired else ""), file=out)
     for table in tables:
         rows = results.get((models[0], table.name)) or [{}]
         cells = []
@@ -306,6 +317,9 @@ def summarize(results, tables, models, repeats, out=sys.stdout):
             s, t = mean(m, table, "score"), mean(m, table, "fit_time")
             ll = f" [{mean(m, table, 'log_loss'):.3f}]" if table.classification else ""
             cells.append(f"{s:7.4f}{ll} {t:5.1f}s")
+        if paired:
+            d = paired_difference(results, table.name)
+            cells.append("-" if d is None else f"{d[0]:+.4f} ({d[1]:.4f})")
         print(f"{table.name:<15} {rows[0].get('rows', 0):>6} " + " ".join(f"{c:>22}" for c in cells),
               file=out)
 
@@ -354,6 +368,48 @@ def summarize(results, tables, models, repeats, out=sys.stdout):
     return summary
 
 
+def compare(specs, tables, baselines, repeats):
+    """One summary line per cached skrowattn variant, for an ablation table.
+
+    A spec is ``LABEL`` or ``LABEL:FALLBACK``: the variant's cached results,
+    and for the tables it was not run on, those of ``FALLBACK`` (a variant
+    that changes only some tables, such as early stopping, which only acts on
+    the larger ones, needs runs on those alone).
+    """
+    cache = read_cache().values()
+    print(f"\nVariants of {OURS} (against {', '.join(baselines)}; cached results, "
+          f"{repeats} splits per table)")
+    print(f"{'variant':<28} {'mean normalized':>15} {'mean rank':>9} {'level with MLP':>14} "
+          f"{'log-loss <= MLP':>15} {'mean accuracy':>13} {'mean R²':>8} {'fit / MLP':>9}")
+    for spec in specs:
+        label, _, fallback = spec.partition(":")
+        results = {}
+        for table in tables:
+            for name in baselines:
+                results[name, table.name] = [r for r in cache if r["model"] == name
+                                             and r["table"] == table.name
+                                             and r["repeat"] < repeats]
+            for source in (label, fallback):
+                rows = [r for r in cache if r["model"] == OURS and r["label"] == source
+                        and r["table"] == table.name and r["repeat"] < repeats]
+                if rows:
+                    results[OURS, table.name] = rows
+                    break
+        missing = [t.name for t in tables if (OURS, t.name) not in results]
+        if missing:
+            print(f"{spec:<28} not measured on {', '.join(missing)}")
+            continue
+        s = summarize(results, tables, [OURS, *baselines], repeats, out=open(os.devnull, "w"))
+        acc = np.mean([np.mean([r["score"] for r in results[OURS, t.name]])
+                       for t in tables if t.classification])
+        r2 = np.mean([np.mean([r["score"] for r in results[OURS, t.name]])
+                      for t in tables if not t.classification])
+        level, ll = s["level_with_mlp"], s["log_loss_wins"]
+        print(f"{spec:<28} {s[OURS]['normalized']:>15.3f} {s[OURS]['rank']:>9.2f} "
+              f"{f'{level[0]} of {level[1]}':>14} {f'{ll[0]} of {ll[1]}':>15} {acc:>13.4f} "
+              f"{r2:>8.4f} {s[OURS]['time_ratio']:>8.1f}x")
+
+
 def figure(summary, models, path):
     import matplotlib
 
@@ -394,6 +450,12 @@ def main():
                         help="baselines to fit again rather than read from the cache (their "
                              "times are then measured in this run, beside skrowattn's)")
     parser.add_argument("--figure", default=None, metavar="PATH")
+    parser.add_argument("--cached", action="store_true",
+                        help="fit nothing: summarize the cached results (skrowattn's "
+                             "under --label)")
+    parser.add_argument("--compare", nargs="*", default=None, metavar="LABEL[:FALLBACK]",
+                        help="print one summary line per cached skrowattn variant (an "
+                             "ablation) instead of fitting")
     args = parser.parse_args()
     tables = TABLES
     if args.tables:
@@ -403,8 +465,12 @@ def main():
             parser.error(f"unknown tables {sorted(unknown)}; choose from {sorted(names)}")
         tables = [t for t in TABLES if t.name in args.tables]
     params = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    if args.compare is not None:
+        compare(args.compare, tables, [m for m in args.models if m != OURS], args.repeats)
+        return
     start = time.perf_counter()
-    results = run(tables, args.models, args.repeats, params, args.label, set(args.refit))
+    results = run(tables, args.models, args.repeats, params, args.label, set(args.refit),
+                  cached_only=args.cached)
     summary = summarize(results, tables, args.models, args.repeats)
     if args.figure:
         figure(summary, args.models, args.figure)

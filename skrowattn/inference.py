@@ -71,8 +71,9 @@ class NumpyPlan:
 
         from skrowattn.layers import RowAttention
 
-        get = keras.ops.convert_to_numpy
-        if values is not None:
+        if values is None:
+            get = keras.ops.convert_to_numpy
+        else:
             position = {v.path: i for i, v in enumerate(model.weights)}
 
             def get(variable):
