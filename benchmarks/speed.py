@@ -5,7 +5,9 @@ Workload (issue "Speed"): 100,000 rows x 32 float32 features, binary target,
 Prints medians of repeats and ratios to MLPClassifier: training rows per second
 (all of ``fit`` counted), one-row ``predict`` latency, ``predict`` throughput on
 100,000 rows, peak resident memory of fitting 1,000,000 x 64 rows (in a child
-process), and ``import skrowattn`` time.
+process), per-epoch time on small tables (569, 3,000 and 15,000 rows), the first fit in
+a fresh process (with ``import tensorflow`` alone beside it), and
+``import skrowattn`` time.
 Run: ``python benchmarks/speed.py`` (``--quick`` for fewer repeats).
 """
 
@@ -128,6 +130,83 @@ def fast_path_error(model):
     )
 
 
+SMALL_SIZES, SMALL_EPOCHS = (569, 3000, 15000), 50
+
+
+def per_epoch_ms(make, n):
+    """Median wall time of one epoch of ``fit`` on ``n`` rows x 30 (``SMALL_EPOCHS``
+    epochs, no early stopping), after one fit that pays the tracing."""
+    X, y = data(n, 30, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        make().fit(X, y)
+        return median_time(lambda: make().fit(X, y), REPEATS) / SMALL_EPOCHS * 1e3
+
+
+def small_tables():
+    """Per-epoch time on small tables, ours against MLPClassifier, same hidden
+    sizes (200,) and batch 200 (the MLP's defaults)."""
+    from sklearn.neural_network import MLPClassifier
+
+    from skrowattn import RowAttentionClassifier
+
+    settings = dict(max_iter=SMALL_EPOCHS, tol=0.0, n_iter_no_change=SMALL_EPOCHS + 1,
+                    random_state=0)
+    print(f"\nper epoch, ms (hidden (200,), batch 200, {SMALL_EPOCHS} epochs, medians of "
+          f"{REPEATS} fits after a warm-up fit)")
+    for n in SMALL_SIZES:
+        mlp = per_epoch_ms(lambda: MLPClassifier(**settings), n)
+        ours = per_epoch_ms(lambda: RowAttentionClassifier(early_stopping=False, **settings), n)
+        print(f"  {n:>6,} rows: RowAttentionClassifier {ours:7.2f}  MLPClassifier {mlp:7.2f}  "
+              f"ratio {ours / mlp:5.2f}")
+
+
+FIRST_FIT = """
+import os, sys, time, warnings
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_breast_cancer
+X, y = load_breast_cancer(return_X_y=True)
+start = time.perf_counter()
+if sys.argv[1] == "tensorflow":
+    import tensorflow
+elif sys.argv[1] == "mlp":
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    make_pipeline(StandardScaler(), MLPClassifier(random_state=0)).fit(X, y)
+else:
+    from skrowattn import RowAttentionClassifier
+    RowAttentionClassifier(random_state=0).fit(X, y)
+print(time.perf_counter() - start)
+"""
+
+
+def first_fit():
+    """Wall time from before the import to the fitted model in a fresh process,
+    breast_cancer at the defaults (medians of REPEATS processes each): ours on
+    each backend, the scaled MLP, and ``import tensorflow`` alone."""
+    def seconds(what, backend="tensorflow"):
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        runs = [float(subprocess.run([sys.executable, "-c", FIRST_FIT, what], env=env,
+                                     capture_output=True, text=True, check=True)
+                      .stdout.strip().splitlines()[-1]) for _ in range(REPEATS)]
+        return float(np.median(runs))
+
+    mlp, tf_import = seconds("mlp"), seconds("tensorflow")
+    print(f"\nfirst fit in a fresh process, breast_cancer, defaults (import included; medians of "
+          f"{REPEATS} processes): StandardScaler + MLPClassifier {mlp:.2f} s; "
+          f"import tensorflow alone {tf_import:.2f} s")
+    for backend in ("tensorflow", "jax"):
+        try:
+            ours = seconds("ours", backend)
+        except subprocess.CalledProcessError:
+            continue
+        print(f"  RowAttentionClassifier ({backend}): {ours:.2f} s, {ours - mlp:.2f} s more than "
+              f"the MLP" + (f", {ours - mlp - tf_import:.2f} s beyond TensorFlow's import"
+                            if backend == "tensorflow" else ""))
+
+
 def jax_row():
     """The RowAttentionClassifier row under KERAS_BACKEND=jax, from a child process."""
     env = dict(os.environ, KERAS_BACKEND="jax")
@@ -229,6 +308,8 @@ def main():
         for which in ("mlp_model", "skrowattn_model"):
             print(f"peak RSS fitting 1,000,000 x 64 float32, 1 epoch, {which}: "
                   f"{peak_memory_mb(which):,.0f} MB")
+    small_tables()
+    first_fit()
     seconds, loaded = import_check()
     print(f"import skrowattn: {seconds:.3f} s (median of 5, fresh processes); modules loaded by "
           f"import + construct + clone + set_params: {loaded}")

@@ -5,7 +5,8 @@ few missing values), written to Parquet piece by piece, then trains a
 RowAttentionClassifier with ``partial_fit`` over chunks read back with pyarrow
 (``skrowattn.streaming.partial_fit_parquet``). For comparison it fits the same
 model with ``fit`` on the whole table in memory, over the same number of epochs,
-and prints both held-out accuracies and each one's peak memory.
+and prints both held-out accuracies and each one's peak memory. The streamed run
+saves a checkpoint after every chunk (``checkpoint=``), so a crashed run resumes.
 Run: ``python examples/streaming_parquet.py`` (SKROWATTN_EXAMPLE_ROWS=20000 for
 a small run).
 """
@@ -63,7 +64,9 @@ def train(mode, path, test_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if mode == "stream":
-            partial_fit_parquet(model, path, "y", epochs=EPOCHS, chunk_rows=CHUNK)
+            # Progress saved after every chunk: rerun after a crash and it resumes.
+            partial_fit_parquet(model, path, "y", epochs=EPOCHS, chunk_rows=CHUNK,
+                                checkpoint=path + ".ckpt")
         else:
             frame = pd.read_parquet(path)
             model.set_params(max_iter=EPOCHS, n_iter_no_change=EPOCHS + 1)

@@ -5,6 +5,7 @@
 is imported on the first fit or load, never at import time.
 """
 
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -262,9 +263,42 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
     def _new_trainer(self, model):
         from skrowattn.training import Trainer
 
-        return Trainer(model, self._loss_kind, self.alpha, self.learning_rate_init)
+        trainer = Trainer(model, self._loss_kind, self.alpha, self.learning_rate_init)
+        # Adam's state from a pickle or from before a failed fit: continue with it.
+        state = self.__dict__.pop("_optimizer_state", None)
+        if state is not None:
+            trainer.set_optimizer_state(state)
+        return trainer
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        """Fits, or leaves the estimator as it was when anything raises."""
+        saved = self._snapshot()
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental=incremental,
+                                       classes=classes)
+        except BaseException:
+            self._restore(saved)
+            raise
+
+    def _snapshot(self):
+        """What a fit may change: the attributes (lists copied, as fits append to
+        them), the network's weights and Adam's state."""
+        state = {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
+        model, trainer = state.get("model_"), state.get("_trainer")
+        weights = model.get_weights() if model is not None else None
+        optimizer = trainer.optimizer_state() if trainer is not None else None
+        return state, weights, optimizer
+
+    def _restore(self, saved):
+        state, weights, optimizer = saved
+        self.__dict__.clear()
+        self.__dict__.update(state)
+        if weights is not None:
+            self.model_.set_weights(weights)
+        if optimizer is not None:
+            self._trainer.set_optimizer_state(optimizer)
+
+    def _fit_unguarded(self, X, y, sample_weight, *, incremental, classes=None):
         first_call = not (incremental or self.warm_start) or not hasattr(self, "model_")
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first_call)
         self._hidden_sizes()  # validates the architecture before any work
@@ -287,6 +321,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             if first_call:
                 self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype, seed)
                 self._trainer = None
+                self.__dict__.pop("_optimizer_state", None)
                 self.loss_curve_ = []
                 self.n_iter_ = 0
                 self.best_loss_ = np.inf
@@ -363,23 +398,42 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
                     f"clipped to {n}.",
                     UserWarning,
                 )
+        from skrowattn.interrupt import catch_interrupt
         from skrowattn.training import EpochMonitor
 
         epochs = 1 if incremental else self.max_iter
         monitor = EpochMonitor(self, val, epochs, incremental, probe=X_tr[:256].astype(self._dtype))
         rng = np.random.RandomState(seed)
         dtype = self._dtype
+        # Validation runs after every epoch, so a call trains one epoch at a time.
         self._trainer.prepare(X_tr.astype(dtype, copy=False), w_tr.astype(dtype),
-                              Y_tr.astype(dtype), batch_size, epochs)
-        try:
-            for _ in range(epochs):
-                monitor.on_epoch_begin()
-                order = rng.permutation(n) if self.shuffle else np.arange(n)
-                loss = self._trainer.run_epoch(order)
-                if monitor.on_epoch_end(loss):
-                    break
-        finally:
-            self._trainer.release()
+                              Y_tr.astype(dtype), batch_size, epochs, whole_epochs=val is None)
+        # Ctrl-C ends training after the current chunk; the model trained so far
+        # is kept (see skrowattn.interrupt).
+        with catch_interrupt() as guard:
+            try:
+                done = 0
+                while done < epochs:
+                    block = min(self._trainer.epochs_per_call, epochs - done)
+                    orders = [rng.permutation(n) if self.shuffle else np.arange(n)
+                              for _ in range(block)]
+                    start = time.perf_counter()
+                    losses, cut = self._trainer.run_epochs(orders, monitor.stop_rule(),
+                                                           stop=lambda: guard.requested)
+                    seconds = (time.perf_counter() - start) / max(1, len(losses))
+                    done += block
+                    if any(monitor.on_epoch_end(loss, seconds) for loss in losses):
+                        break
+                    if len(losses) < block and not cut:
+                        # The compiled rule stopped where, by a rounding (JAX
+                        # compares in 32 bits), the monitor's did not.
+                        monitor.stopped = True
+                        break
+                    if guard.requested:
+                        monitor.on_interrupt(cut or n, n)
+                        break
+            finally:
+                self._trainer.release()
         monitor.finish()
 
     def _plan(self):
@@ -417,6 +471,13 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        Ctrl-C (``KeyboardInterrupt``) during training stops after the current
+        chunk of steps, keeps the weights trained so far (the best epoch's with
+        early stopping) and returns with a warning. Any other exception leaves
+        the estimator as it was before the call.
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -773,13 +834,13 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         return accuracy_score(y_val, self._decode(logits), sample_weight=w_val)
 
     def _proba_from_logits(self, logits):
+        from scipy.special import expit, softmax
+
         logits = logits.astype(np.float64)
         if self._loss_kind == "binary":
-            p = 1.0 / (1.0 + np.exp(-logits))
+            p = expit(logits)
             return p if self._multilabel else np.hstack([1.0 - p, p])
-        z = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(logits, axis=1)
 
     def _decode(self, logits):
         if self._multilabel:
@@ -825,17 +886,20 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        from scipy.special import log_expit, log_softmax
+
         logits = self._logits(X).astype(np.float64)
         if self._loss_kind == "binary":
-            log_p = -np.logaddexp(0.0, -logits)
-            log_q = -np.logaddexp(0.0, logits)
-            return log_p if self._multilabel else np.hstack([log_q, log_p])
-        z = logits - logits.max(axis=1, keepdims=True)
-        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            log_p = log_expit(logits)
+            return log_p if self._multilabel else np.hstack([log_expit(-logits), log_p])
+        return log_softmax(logits, axis=1)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X``, ``y``, continuing from the current weights.
+
+        Ctrl-C ends the epoch early and keeps what it trained (``n_iter_`` counts
+        only whole epochs); any other exception leaves the estimator unchanged.
 
         Parameters
         ----------
@@ -1060,6 +1124,9 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``X``, ``y``, continuing from the current weights.
+
+        Ctrl-C ends the epoch early and keeps what it trained (``n_iter_`` counts
+        only whole epochs); any other exception leaves the estimator unchanged.
 
         Parameters
         ----------

@@ -8,21 +8,16 @@ through Keras.
 """
 
 import numpy as np
+from scipy.special import expit, softmax
 
 _CHUNK = 65536  # rows per block, to bound the memory of the hidden layers
 
 _ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
     "linear": lambda z: z,
-    "sigmoid": lambda z: _sigmoid(z),
+    "sigmoid": expit,
     "tanh": np.tanh,
 }
-
-
-def _sigmoid(z):
-    # exp of a non-positive number only, so no overflow warnings.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
 class _NumpyRowAttention:
@@ -43,11 +38,10 @@ class _NumpyRowAttention:
     def weights(self, x):
         h = np.maximum(x @ self.w1 + self.b1, 0)
         h = h * self.bn_scale + self.bn_shift
-        s = _sigmoid(h @ self.w2 + self.b2)
+        s = expit(h @ self.w2 + self.b2)
         logits = self.temperature * s.astype(np.float64).ravel()
         if self.batch_mode:  # the original's batch softmax
-            e = np.exp(logits - logits.max())
-            w = e / e.sum()
+            w = softmax(logits)
             return w if self.sum else w * len(w)
         w = np.exp(logits - self.log_norm)
         return w / self.batch_size if self.sum else w

@@ -62,12 +62,16 @@ def _version():
 
 
 def pack_state(state):
-    """The estimator's ``__dict__`` made picklable: the model as bytes, the
-    trainer (optimizer state, compiled functions) and caches dropped."""
+    """The estimator's ``__dict__`` made picklable: the model as bytes, Adam's
+    state as arrays (``warm_start`` and ``partial_fit`` continue with it, as
+    scikit-learn's MLP pickles its optimizer), the compiled functions and caches
+    dropped."""
     state = dict(state)
     state["_skrowattn_version"] = _version()
     model = state.pop("model_", None)
-    state.pop("_trainer", None)
+    trainer = state.pop("_trainer", None)
+    if trainer is not None:
+        state["_optimizer_state"] = trainer.optimizer_state()
     state.pop("_inference_plan", None)
     if model is not None:
         state["_model_bytes"] = model_to_bytes(model)

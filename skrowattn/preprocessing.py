@@ -107,7 +107,7 @@ def _datetime_parts(col):
         "year": col.dt.year,
         "month": col.dt.month,
         "day": col.dt.day,
-        "dayofweek": col.dt.dayofweek,
+        "dayofweek": col.dt.day_of_week,  # (dt.dayofweek: deprecated in pandas 3)
         "hour": col.dt.hour,
         "minute": col.dt.minute,
         "days": (col - pd.Timestamp(0, tz=col.dt.tz)) / pd.Timedelta(days=1),

@@ -215,7 +215,12 @@ def test_datetimes_with_times_zones_and_timedeltas():
     frame = pd.DataFrame({"at": stamps, "took": pd.to_timedelta(np.arange(50), unit="min")})
     frame.loc[3, "at"] = pd.NaT
     prep = TabularPreprocessor()
-    Z = prep.fit_transform(frame)
+    with warnings.catch_warnings():
+        # No pandas deprecation (Series.dt.dayofweek warns in pandas 3, goes in 4).
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        Z = prep.fit_transform(frame)
+    assert Z[:, list(prep.get_feature_names_out()).index("at_dayofweek")].std() > 0
     names = list(prep.get_feature_names_out())
     assert prep.kinds_ == {"at": "datetime", "took": "timedelta"}
     assert {"at_hour", "at_days", "at_dayofweek", "took_seconds", "missing_at_days"} <= set(names)

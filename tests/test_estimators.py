@@ -66,6 +66,26 @@ def test_binary_labels_of_any_hashable_type(cancer, labels):
     np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_of_extreme_logits_are_exact_and_silent(n_classes, monkeypatch):
+    # Logits of +-1000 (a network that saturated): no overflow warning, no NaN,
+    # and log-probabilities that keep their magnitude instead of -inf.
+    y = np.arange(30) % n_classes
+    clf = quiet_fit(RowAttentionClassifier(**FAST), np.random.default_rng(0).normal(size=(30, 3)), y)
+    logits = np.array([[-1000.0], [1000.0]]) if n_classes == 2 else np.array(
+        [[-1000.0, 0.0, 1000.0], [0.0, 0.0, 0.0]])
+    monkeypatch.setattr(clf, "_logits", lambda X: logits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba, log_proba = clf.predict_proba(None), clf.predict_log_proba(None)
+    if n_classes == 2:
+        np.testing.assert_array_equal(proba, [[1.0, 0.0], [0.0, 1.0]])
+        np.testing.assert_allclose(log_proba, [[0.0, -1000.0], [-1000.0, 0.0]])
+    else:
+        np.testing.assert_allclose(proba, [[0.0, 0.0, 1.0], [1 / 3, 1 / 3, 1 / 3]])
+        np.testing.assert_allclose(log_proba[0], [-2000.0, -1000.0, 0.0])
+
+
 def test_multiclass(iris):
     X, y = iris
     clf = quiet_fit(RowAttentionClassifier(max_iter=100, learning_rate_init=0.01, random_state=0), X, y)
