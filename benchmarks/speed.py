@@ -6,9 +6,10 @@ Prints medians of repeats and ratios to MLPClassifier: training rows per second
 (all of ``fit`` counted), one-row ``predict`` latency, ``predict`` throughput on
 100,000 rows, peak resident memory of fitting 1,000,000 x 64 rows (in a child
 process), per-epoch time on small tables (569, 3,000 and 15,000 rows), the first fit in
-a fresh process (with ``import tensorflow`` alone beside it), and
-``import skrowattn`` time.
-Run: ``python benchmarks/speed.py`` (``--quick`` for fewer repeats).
+a fresh process (with ``import tensorflow`` alone beside it), a 45-fit
+``GridSearchCV`` on breast_cancer, and ``import skrowattn`` time.
+Run: ``python benchmarks/speed.py`` (``--quick`` for fewer repeats; ``--only small
+first grid`` for those sections alone).
 """
 
 import json
@@ -207,6 +208,44 @@ def first_fit():
                             if backend == "tensorflow" else ""))
 
 
+def grid_search():
+    """GridSearchCV of 9 candidates x 5 folds (45 fits and a refit) on
+    breast_cancer, ours at the defaults against the scaled MLP pipeline with
+    the same candidates; wall time of one search each."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skrowattn import RowAttentionClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    grid = {"alpha": [1e-4, 1e-2, 1.0], "hidden_layer_sizes": [(50,), (100,), (200,)]}
+    searches = {
+        "MLP pipeline": GridSearchCV(
+            make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
+            {f"mlpclassifier__{k}": v for k, v in grid.items()}, cv=5),
+        "RowAttentionClassifier": GridSearchCV(RowAttentionClassifier(random_state=0), grid, cv=5),
+    }
+    seconds = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, search in searches.items():
+            start = time.perf_counter()
+            search.fit(X, y)
+            seconds[name] = time.perf_counter() - start
+    mlp, ours = seconds["MLP pipeline"], seconds["RowAttentionClassifier"]
+    print(f"\nGridSearchCV, breast_cancer, 9 candidates x 5 folds: RowAttentionClassifier "
+          f"{ours:.1f} s, MLP pipeline {mlp:.1f} s, ratio {ours / mlp:.2f} (best: "
+          f"{searches['RowAttentionClassifier'].best_score_:.4f} against "
+          f"{searches['MLP pipeline'].best_score_:.4f})")
+
+
+SECTIONS = {"small": lambda: small_tables(), "first": lambda: first_fit(),
+            "grid": lambda: grid_search()}
+
+
 def jax_row():
     """The RowAttentionClassifier row under KERAS_BACKEND=jax, from a child process."""
     env = dict(os.environ, KERAS_BACKEND="jax")
@@ -256,6 +295,10 @@ LATENCY = ("predict", "predict_proba", "transform", "score_samples")
 
 
 def main():
+    if "--only" in sys.argv:  # e.g. --only small grid: those sections alone
+        for name in sys.argv[sys.argv.index("--only") + 1:]:
+            SECTIONS[name]()
+        return
     if "--jax-row" in sys.argv:
         X, y = data()
         row = measure("RowAttentionClassifier (JAX)", skrowattn_model, X, y, LATENCY)
@@ -310,6 +353,7 @@ def main():
                   f"{peak_memory_mb(which):,.0f} MB")
     small_tables()
     first_fit()
+    grid_search()
     seconds, loaded = import_check()
     print(f"import skrowattn: {seconds:.3f} s (median of 5, fresh processes); modules loaded by "
           f"import + construct + clone + set_params: {loaded}")
