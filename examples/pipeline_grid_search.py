@@ -9,8 +9,6 @@ Run: ``python examples/pipeline_grid_search.py``.
 import os
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from sklearn.datasets import load_wine  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.feature_selection import SelectKBest, f_classif  # noqa: E402

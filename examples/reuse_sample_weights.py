@@ -11,8 +11,6 @@ Run: ``python examples/reuse_sample_weights.py``.
 import os
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402

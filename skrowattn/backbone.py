@@ -4,6 +4,7 @@ Everything here imports Keras, so the estimators import this module only when
 they fit or load.
 """
 
+from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 import numpy as np
 from keras import layers

@@ -312,6 +312,9 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         else:
             Xs = self._preprocess(X)
 
+        from skrowattn._startup import start_backend
+
+        start_backend()
         if first_call:
             rng = check_random_state(self.random_state)
             self._seed = int(rng.randint(np.iinfo(np.int32).max))

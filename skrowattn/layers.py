@@ -7,6 +7,7 @@ depends on that row alone, saving and loading, and every Keras 3 backend.
 
 import math
 
+from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 from keras import layers, ops
 

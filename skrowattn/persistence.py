@@ -34,6 +34,7 @@ class InconsistentVersionWarning(UserWarning):
 
 
 def model_to_bytes(model):
+    from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
     import keras
 
     with tempfile.TemporaryDirectory() as folder:
@@ -44,6 +45,7 @@ def model_to_bytes(model):
 
 
 def model_from_bytes(data):
+    from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
     import keras
 
     import skrowattn.layers  # noqa: F401  (registers RowAttention)

@@ -9,6 +9,7 @@ import os
 import time
 import warnings
 
+from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 import numpy as np
 from keras import layers, ops

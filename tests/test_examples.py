@@ -51,3 +51,30 @@ def test_docs_sample_weight_figure_script_runs(tmp_path):
                       SKROWATTN_FIGURE_DIR=str(tmp_path))
     assert (tmp_path / "sample_weights.png").stat().st_size > 10_000
     assert "temperature=5: AUROC of a low weight for a flipped label" in done.stdout
+
+
+def test_quickstart_prints_nothing_to_stderr():
+    # A user who has not configured TensorFlow's logging: none of its C++
+    # start-up lines (no GPU, cuInit, CPU features), no warnings, nothing.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, str(EXAMPLES / "quickstart.py")],
+                          env={**env, "SKROWATTN_EXAMPLE_EPOCHS": "3"},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "held-out accuracy" in done.stdout
+    assert done.stderr == ""
+
+
+def test_startup_filter_passes_on_what_is_not_tensorflows_noise(capfd, monkeypatch):
+    from skrowattn import _startup
+
+    capfd.readouterr()  # what importing Keras printed in this process (its logging is set)
+    monkeypatch.setattr(_startup, "_USER_LOGGING", False)
+    with _startup._filtered_stderr():
+        os.write(2, b"I0000 00:00:1.0 1 cudart_stub.cc:31] Could not find cuda drivers on your "
+                    b"machine, GPU will not be used.\nsomething that went wrong\n")
+    assert capfd.readouterr().err == "something that went wrong\n"
+    monkeypatch.setattr(_startup, "_USER_LOGGING", True)  # the user's setting: no filter
+    with _startup._filtered_stderr():
+        os.write(2, b"cudart_stub.cc:31] Could not find cuda drivers\n")
+    assert "cudart_stub" in capfd.readouterr().err

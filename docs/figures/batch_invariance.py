@@ -6,8 +6,6 @@ for the original layer's inference (softmax over the predicted batch) and skrowa
 import os
 import pathlib
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
 

@@ -7,8 +7,6 @@ import os
 import pathlib
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")

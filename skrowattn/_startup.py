@@ -1,0 +1,80 @@
+"""Keras and its backend, loaded without TensorFlow's start-up noise.
+
+Importing this module imports Keras. On a machine without a GPU, TensorFlow's
+C++ start-up prints "Could not find cuda drivers", "failed call to cuInit" and
+the like to stderr, before its logging is configured, so ``TF_CPP_MIN_LOG_LEVEL``
+does not reach them: a user sees alarming lines that are not errors. Unless the
+user set ``TF_CPP_MIN_LOG_LEVEL`` (then TensorFlow's logging is theirs), those
+known lines are filtered out of what the import and the backend's first
+operation write to stderr; anything else written meanwhile is passed on.
+"""
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+import threading
+
+__all__ = ["start_backend"]
+
+_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog"
+    r"|cudart_stub\.cc.*Could not find cuda drivers"
+    r"|cuda_platform\.cc.*failed call to cuInit"
+    r"|cuda_(diagnostics|executor)\.cc"
+    r"|cpu_feature_guard\.cc|rebuild TensorFlow with the appropriate compiler flags"
+    r"|oneDNN custom operations are on|TF_ENABLE_ONEDNN_OPTS"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory"
+)
+
+
+# Read before Keras loads: importing JAX (Keras does when it is installed) sets
+# TF_CPP_MIN_LOG_LEVEL itself.
+_USER_LOGGING = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+
+
+@contextlib.contextmanager
+def _filtered_stderr():
+    """Runs the block with file descriptor 2 captured, then writes back what
+    it caught except TensorFlow's known start-up lines."""
+    if _USER_LOGGING:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+            kept = "".join(line for line in text.splitlines(True) if not _NOISE.search(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
+
+with _filtered_stderr():
+    import keras  # noqa: E402
+
+_started = False
+_lock = threading.Lock()  # two fits starting at once must not swap file descriptors
+
+
+def start_backend():
+    """Runs the backend's first operation (device discovery, where TensorFlow
+    tries CUDA) quietly, once per process. Called when a fit starts, not on
+    import: the user may still configure TensorFlow's devices before that."""
+    global _started
+    if _started:
+        return
+    with _lock:
+        if not _started:
+            with _filtered_stderr():
+                keras.ops.convert_to_numpy(keras.ops.zeros(()))
+            _started = True
