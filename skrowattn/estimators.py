@@ -604,8 +604,8 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
 class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
     """Neural-network classifier with row attention.
 
-    A stack of Dense layers (as in :class:`~sklearn.neural_network.MLPClassifier`)
-    with a :class:`~skrowattn.layers.RowAttention` layer that learns a weight for
+    A stack of Dense layers (as in ``sklearn.neural_network.MLPClassifier``)
+    with a ``skrowattn.layers.RowAttention`` layer that learns a weight for
     every row. Inputs are standardized internally; predictions of a row do not
     depend on the other rows predicted with it.
 
@@ -680,7 +680,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         missing values at fit), categorical, string and boolean columns one-hot
         encoded (missing values and rare or unseen levels handled), datetime
         columns split into numeric parts, and everything standardized; see
-        :class:`skrowattn.preprocessing.TabularPreprocessor`. ``None``: numeric
+        ``skrowattn.preprocessing.TabularPreprocessor``. ``None``: numeric
         input goes to the network as it is (unscaled; NaN is an error). A
         scikit-learn transformer: fitted and applied instead.
     class_weight : dict, "balanced" or None, default=None
@@ -925,8 +925,8 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
 class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
     """Neural-network regressor with row attention.
 
-    A stack of Dense layers (as in :class:`~sklearn.neural_network.MLPRegressor`)
-    with a :class:`~skrowattn.layers.RowAttention` layer that learns a weight for
+    A stack of Dense layers (as in ``sklearn.neural_network.MLPRegressor``)
+    with a ``skrowattn.layers.RowAttention`` layer that learns a weight for
     every row. Inputs and targets are standardized internally, so the defaults
     work whatever the scale of ``y``.
 
@@ -992,7 +992,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         missing values at fit), categorical, string and boolean columns one-hot
         encoded (missing values and rare or unseen levels handled), datetime
         columns split into numeric parts, and everything standardized; see
-        :class:`skrowattn.preprocessing.TabularPreprocessor`. ``None``: numeric
+        ``skrowattn.preprocessing.TabularPreprocessor``. ``None``: numeric
         input goes to the network as it is (unscaled; NaN is an error). A
         scikit-learn transformer: fitted and applied instead.
 

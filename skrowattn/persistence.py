@@ -1,7 +1,7 @@
 """Pickling support: the Keras model travels as the bytes of a ``.keras`` file.
 
 A pickle records the skrowattn version that wrote it; loading it under another
-version warns with :class:`InconsistentVersionWarning`, as scikit-learn does for
+version warns with ``InconsistentVersionWarning``, as scikit-learn does for
 its own estimators.
 """
 

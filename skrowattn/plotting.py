@@ -24,7 +24,7 @@ def _axes(ax):
 class SampleWeightDisplay:
     """Distribution of row weights: which rows the attention trusts.
 
-    Build it with :meth:`from_estimator`; the constructor takes computed values.
+    Build it with ``from_estimator``; the constructor takes computed values.
 
     Parameters
     ----------
