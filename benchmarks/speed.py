@@ -242,8 +242,7 @@ def grid_search():
           f"{searches['MLP pipeline'].best_score_:.4f})")
 
 
-SECTIONS = {"small": lambda: small_tables(), "first": lambda: first_fit(),
-            "grid": lambda: grid_search()}
+SECTIONS = {"small": small_tables, "first": first_fit, "grid": grid_search}
 
 
 def jax_row():

@@ -272,7 +272,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Fits, or leaves the estimator as it was when anything raises."""
-        saved = self._snapshot()
+        saved = self._snapshot(incremental)
         try:
             return self._fit_unguarded(X, y, sample_weight, incremental=incremental,
                                        classes=classes)
@@ -280,14 +280,21 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             self._restore(saved)
             raise
 
-    def _snapshot(self):
+    def _continues(self, incremental):
+        """True when this fit trains the current network further (``partial_fit``,
+        ``warm_start``) instead of building a new one."""
+        return (incremental or self.warm_start) and "model_" in self.__dict__
+
+    def _snapshot(self, incremental):
         """What a fit may change: the attributes (lists copied, as fits append to
-        them), the network's weights and Adam's state."""
+        them) and, when it continues the current network, that network's weights
+        and Adam's state (a new fit builds new ones and leaves the old untouched)."""
         state = {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
-        model, trainer = state.get("model_"), state.get("_trainer")
-        weights = model.get_weights() if model is not None else None
+        if not self._continues(incremental):
+            return state, None, None
+        trainer = state.get("_trainer")
         optimizer = trainer.optimizer_state() if trainer is not None else None
-        return state, weights, optimizer
+        return state, state["model_"].get_weights(), optimizer
 
     def _restore(self, saved):
         state, weights, optimizer = saved
@@ -299,7 +306,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             self._trainer.set_optimizer_state(optimizer)
 
     def _fit_unguarded(self, X, y, sample_weight, *, incremental, classes=None):
-        first_call = not (incremental or self.warm_start) or not hasattr(self, "model_")
+        first_call = not self._continues(incremental)
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first_call)
         self._hidden_sizes()  # validates the architecture before any work
         Y = self._encode_targets(y, sample_weight, first_call, classes)
