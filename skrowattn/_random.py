@@ -25,7 +25,9 @@ def seeded(seed):
     # then re-creates its kernels, 0.6 s a fit on 2 cores (measured). Keras draws
     # from its own generator below, never from TensorFlow's global seed.
     global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, int(seed))
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    # (The attribute's name is a constant from Keras 3.12 on, a literal before.)
+    name = getattr(seed_generator, "GLOBAL_SEED_GENERATOR", "global_seed_generator")
+    global_state.set_global_attribute(name, None)
     random.seed(int(seed))
     np.random.seed(int(seed))
     try:

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 
+from skrowattn._tensors import to_numpy
+
 __all__ = ["start_backend"]
 
 _NOISE = re.compile(
@@ -76,5 +78,37 @@ def start_backend():
     with _lock:
         if not _started:
             with _filtered_stderr():
-                keras.ops.convert_to_numpy(keras.ops.zeros(()))
+                to_numpy(keras.ops.zeros(()))
             _started = True
+
+
+@contextlib.contextmanager
+def no_tensorflow_import():
+    """Runs the block without Keras importing TensorFlow on another backend.
+
+    Keras' serializer (``get_config`` of a model, saving) asks whether
+    TensorFlow is installed by importing it, to recognise a ``tf.TensorShape``:
+    on JAX, the first fit and the first pickle then paid TensorFlow's whole
+    import (about 6 s here) and printed its CUDA start-up lines. A network
+    built for JAX holds no TensorFlow objects, so while TensorFlow is not
+    loaded the serializer is told it is not there. (Keras' private
+    ``module_utils``: left alone when a Keras version lays it out otherwise.)
+    """
+    lazy = None
+    if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
+        try:
+            from keras.src.utils import module_utils
+
+            lazy = module_utils.tensorflow
+            if lazy._available is not None:
+                lazy = None
+        except (ImportError, AttributeError):
+            lazy = None
+    if lazy is None:
+        yield
+        return
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = None

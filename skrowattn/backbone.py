@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from skrowattn.layers import RowAttention
+from skrowattn.layers import RowAttention, row_attention_layers
 
 # scikit-learn's MLP activation names -> Keras names.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -19,16 +19,19 @@ def build_backbone(
     n_features,
     n_outputs,
     *,
-    hidden_layer_sizes=(100,),
-    attention_layer=1,
-    attention_hidden_dim=None,
-    temperature=5.0,
-    activation="relu",
-    dropout=0.0,
-    dtype="float32",
-    seed=None,
+    hidden_layer_sizes,
+    attention_layer,
+    attention_hidden_dim,
+    temperature,
+    activation,
+    dropout,
+    dtype,
+    seed,
 ):
     """The default network: a stack of Dense layers with one RowAttention.
+
+    Every argument is required: the defaults are the estimators' own (their
+    signatures are the one place they live).
 
     ``Input -> Dense(h1) -> ... -> Dense(hk) -> Dense(n_outputs)``, with a
     ``RowAttention(normalization="mean", inference="running")`` after hidden layer
@@ -63,11 +66,9 @@ def build_backbone(
             normalization="mean",
             inference="running",
             dtype=dtype,
+            seed=next_seed(),
             name="row_attention",
         )
-        for inner in layer.attention_net.layers:  # not built yet
-            if isinstance(inner, layers.Dense):
-                inner.kernel_initializer = kernel_init()
         return layer(x)
 
     inputs = keras.Input((n_features,), dtype=dtype, name="features")
@@ -88,7 +89,7 @@ def build_backbone(
 
 def find_row_attention(model):
     """The one RowAttention layer of ``model``; ValueError when there is none."""
-    found = [l for l in model._flatten_layers(include_self=False) if isinstance(l, RowAttention)]
+    found = row_attention_layers(model)
     if not found:
         raise ValueError(
             "The backbone must contain a skrowattn.layers.RowAttention layer; "

@@ -7,6 +7,7 @@ is imported on the first fit or load, never at import time.
 
 import time
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -35,8 +36,10 @@ from sklearn.utils.validation import (
 )
 
 from skrowattn import inference, persistence
+from skrowattn.monitor import EpochMonitor, FitHistory
 from skrowattn.preprocessing import TabularPreprocessor, is_table, to_frame
 from skrowattn._random import seeded
+from skrowattn._tensors import get_weights, network_dtype, to_numpy
 
 __all__ = ["BaseRowAttention", "RowAttentionClassifier", "RowAttentionRegressor"]
 
@@ -47,11 +50,13 @@ _FAST_CHECK_SIZE = 1 << 16  # larger inputs: validation costs little next to the
 AUTO_EARLY_STOPPING_ROWS = 2000
 
 
-class BaseRowAttention(TransformerMixin, BaseEstimator):
+class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """What the classifier and the regressor share: validation, training, weights.
 
-    Not to be used directly; subclasses set ``_loss_kind`` and the target
-    handling (``_encode_targets``, ``_n_outputs``, ``_validation_score``).
+    Abstract, as scikit-learn's ``BaseMultilayerPerceptron``: its ``__init__``
+    has no defaults, so each estimator's signature is the one place they live.
+    Subclasses set ``_loss_kind`` and the target handling (``_encode_targets``,
+    ``_validation_score``).
     """
 
     _parameter_constraints = {
@@ -77,29 +82,30 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         "preprocessing": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
     }
 
+    @abstractmethod
     def __init__(
         self,
-        hidden_layer_sizes=(200,),
+        hidden_layer_sizes,
         *,
-        attention_layer=1,
-        attention_hidden_dim=None,
-        temperature=1.0,
-        activation="relu",
-        dropout=0.0,
-        alpha=1e-4,
-        batch_size="auto",
-        learning_rate_init=1e-3,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        backbone=None,
-        preprocessing="auto",
+        attention_layer,
+        attention_hidden_dim,
+        temperature,
+        activation,
+        dropout,
+        alpha,
+        batch_size,
+        learning_rate_init,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        backbone,
+        preprocessing,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.attention_layer = attention_layer
@@ -261,9 +267,9 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         return model
 
     def _new_trainer(self, model):
-        from skrowattn.training import Trainer
+        from skrowattn.training import make_trainer
 
-        trainer = Trainer(model, self._loss_kind, self.alpha, self.learning_rate_init)
+        trainer = make_trainer(model, self._loss_kind, self.alpha, self.learning_rate_init)
         # Adam's state from a pickle or from before a failed fit: continue with it.
         state = self.__dict__.pop("_optimizer_state", None)
         if state is not None:
@@ -294,7 +300,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             return state, None, None
         trainer = state.get("_trainer")
         optimizer = trainer.optimizer_state() if trainer is not None else None
-        return state, state["model_"].get_weights(), optimizer
+        return state, get_weights(state["model_"]), optimizer
 
     def _restore(self, saved):
         state, weights, optimizer = saved
@@ -332,19 +338,13 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
                 self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype, seed)
                 self._trainer = None
                 self.__dict__.pop("_optimizer_state", None)
-                self.loss_curve_ = []
-                self.n_iter_ = 0
-                self.best_loss_ = np.inf
                 if self.early_stopping == "auto":
                     # Not in partial_fit: a chunk is no table to hold rows out of.
                     self._stop_on_validation = (not incremental
                                                 and len(Xs) >= AUTO_EARLY_STOPPING_ROWS)
                 else:
                     self._stop_on_validation = bool(self.early_stopping)
-                self.validation_scores_ = [] if self._stop_on_validation else None
-                self.validation_loss_curve_ = [] if self._stop_on_validation else None
-                self.best_validation_score_ = -np.inf if self._stop_on_validation else None
-                self._no_improvement_count = 0
+                FitHistory.new(self._stop_on_validation).write_to(self)
             if getattr(self, "_trainer", None) is None:
                 self._trainer = self._new_trainer(self.model_)
             self._train(Xs, Y, sample_weight, y, incremental, seed)
@@ -382,12 +382,12 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
         """Score (accuracy or R², for ``validation_scores_``) and loss (the
         training loss without the penalty) of the held-out rows (``values``:
         the model's current ``get_weights()``, when at hand)."""
-        from keras import ops
-
         from skrowattn.training import per_row_loss
 
         logits = inference.make_plan(self.model_, values).logits(X_val)
-        rows = ops.convert_to_numpy(per_row_loss(self._loss_kind, Y_val, logits))
+        # In the network's dtype: JAX without x64 warns on every float64 array.
+        rows = to_numpy(per_row_loss(self._loss_kind, Y_val.astype(self._dtype, copy=False),
+                                     logits.astype(self._dtype, copy=False)))
         loss = float(np.average(rows, weights=w_val))
         return self._validation_score(logits, y_val, w_val), loss
 
@@ -409,10 +409,16 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
                     UserWarning,
                 )
         from skrowattn.interrupt import catch_interrupt
-        from skrowattn.training import EpochMonitor
 
         epochs = 1 if incremental else self.max_iter
-        monitor = EpochMonitor(self, val, epochs, incremental, probe=X_tr[:256].astype(self._dtype))
+
+        def validate(weights):
+            return self._validation_metrics(*val, values=weights)
+
+        monitor = EpochMonitor(
+            FitHistory.of(self), self.model_, None if val is None else validate, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose, epochs=epochs,
+            incremental=incremental, probe=X_tr[:256].astype(self._dtype))
         rng = np.random.RandomState(seed)
         dtype = self._dtype
         # Validation runs after every epoch, so a call trains one epoch at a time.
@@ -445,6 +451,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             finally:
                 self._trainer.release()
         monitor.finish()
+        monitor.history.write_to(self)
 
     def _plan(self):
         """Inference plan for ``model_``, built once per fitted model."""
@@ -503,7 +510,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator):
             self._prep = clone(self.preprocessing)
             Xs = self._prep.fit_transform(X)
         Xs = self._as_network_input(Xs)
-        self._dtype = Xs.dtype.name  # a str: plain to pickle and to skops
+        self._dtype = network_dtype(Xs.dtype)  # a str: plain to pickle and to skops
         return Xs
 
     @staticmethod

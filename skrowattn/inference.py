@@ -10,6 +10,8 @@ through Keras.
 import numpy as np
 from scipy.special import expit, softmax
 
+from skrowattn._tensors import to_numpy
+
 _CHUNK = 65536  # rows per block, to bound the memory of the hidden layers
 
 _ACTIVATIONS = {
@@ -21,30 +23,21 @@ _ACTIVATIONS = {
 
 
 class _NumpyRowAttention:
+    """A RowAttention layer's inference, from its ``inference_constants``."""
+
     def __init__(self, layer, get):
-        dense_in, bn, dense_out = layer.attention_net.layers
-        self.w1, self.b1 = get(dense_in.kernel), get(dense_in.bias)
-        scale = get(bn.gamma) / np.sqrt(get(bn.moving_variance) + bn.epsilon)
-        # Batch norm with moving statistics is an affine map: fold it in.
-        self.bn_scale = scale
-        self.bn_shift = get(bn.beta) - get(bn.moving_mean) * scale
-        self.w2, self.b2 = get(dense_out.kernel), get(dense_out.bias)
-        self.temperature = layer.temperature
-        self.log_norm = float(get(layer.moving_log_norm))
-        self.batch_size = float(get(layer.moving_batch_size))
-        self.sum = layer.normalization == "sum"
-        self.batch_mode = layer.inference == "batch"
+        self.c = layer.inference_constants(get)
 
     def weights(self, x):
-        h = np.maximum(x @ self.w1 + self.b1, 0)
-        h = h * self.bn_scale + self.bn_shift
-        s = expit(h @ self.w2 + self.b2)
-        logits = self.temperature * s.astype(np.float64).ravel()
-        if self.batch_mode:  # the original's batch softmax
+        c = self.c
+        h = np.maximum(x @ c["kernel_1"] + c["bias_1"], 0) * c["bn_scale"] + c["bn_shift"]
+        s = expit(h @ c["kernel_2"] + c["bias_2"])
+        logits = c["temperature"] * s.astype(np.float64).ravel()
+        if c["inference"] == "batch":  # the original's batch softmax
             w = softmax(logits)
-            return w if self.sum else w * len(w)
-        w = np.exp(logits - self.log_norm)
-        return w / self.batch_size if self.sum else w
+            return w if c["normalization"] == "sum" else w * len(w)
+        w = np.exp(logits - c["log_norm"])
+        return w / c["batch_size"] if c["normalization"] == "sum" else w
 
 
 class NumpyPlan:
@@ -66,7 +59,7 @@ class NumpyPlan:
         from skrowattn.layers import RowAttention
 
         if values is None:
-            get = keras.ops.convert_to_numpy
+            get = to_numpy
         else:
             position = {v.path: i for i, v in enumerate(model.weights)}
 
@@ -127,12 +120,15 @@ class NumpyPlan:
         return np.concatenate(parts)
 
     def logits(self, X):
+        """The network's outputs (logits, or scaled values) for the rows ``X``."""
         return self._blocks(X, "logits")
 
     def attention(self, X):
+        """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
         return self._blocks(X, "attention")
 
     def weights(self, X):
+        """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
         return self._blocks(X, "weights")
 
 
@@ -144,15 +140,16 @@ class KerasPlan:
         self._probe = None
 
     def logits(self, X):
-        import keras
-
+        """The network's outputs for the rows ``X``, in blocks of rows."""
         parts = [
-            keras.ops.convert_to_numpy(self.model(X[i:i + _CHUNK], training=False))
+            to_numpy(self.model(X[i:i + _CHUNK], training=False))
             for i in range(0, len(X), _CHUNK)
         ]
         return np.concatenate(parts) if parts else np.zeros((0,) + self.model.output_shape[1:])
 
     def attention(self, X):
+        """The attention layer's ``(outputs, weights)`` for the rows ``X``; ValueError
+        when the backbone's graph cannot be cut at the layer."""
         import keras
 
         from skrowattn.backbone import find_row_attention
@@ -160,7 +157,9 @@ class KerasPlan:
         layer = find_row_attention(self.model)
         if self._probe is None:
             try:
-                self._probe = keras.Model(self.model.inputs, layer.input)
+                inputs = self.model.inputs
+                # One input as itself, not a list of one (Keras warns otherwise).
+                self._probe = keras.Model(inputs[0] if len(inputs) == 1 else inputs, layer.input)
             except Exception as exc:
                 raise ValueError(
                     "The attention weights of a custom backbone can only be read when "
@@ -171,11 +170,12 @@ class KerasPlan:
         for i in range(0, len(X), _CHUNK):
             h = self._probe(X[i:i + _CHUNK], training=False)
             out, w = layer(h, training=False, return_attention_weights=True)
-            outs.append(keras.ops.convert_to_numpy(out))
-            weights.append(keras.ops.convert_to_numpy(w).ravel())
+            outs.append(to_numpy(out))
+            weights.append(to_numpy(w).ravel())
         return np.concatenate(outs), np.concatenate(weights)
 
     def weights(self, X):
+        """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
         return self.attention(X)[1]
 
 

@@ -6,12 +6,16 @@ depends on that row alone, saving and loading, and every Keras 3 backend.
 """
 
 import math
+import warnings
 
 from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 from keras import layers, ops
 
-__all__ = ["RowAttention"]
+__all__ = ["RowAttention", "calibrate_row_attention"]
+
+# The name under which kerasfactory's RowAttention saves itself in .keras files.
+_ORIGINAL_NAME = "kerasfactory.layers>RowAttention"
 
 _NORMALIZATIONS = ("sum", "mean")
 _INFERENCE_MODES = ("running", "batch")
@@ -69,6 +73,9 @@ class RowAttention(layers.Layer):
         (PyTorch's batch-norm default; the scores drift while the network learns
         and a shorter memory follows them), and 0.99 with ``inference="batch"``,
         the original's ``BatchNormalization`` updated exactly as the original.
+    seed : int or None, default=None
+        Seed of the Glorot-uniform initializers of ``attention_net``'s two Dense
+        layers (``seed`` and ``seed + 1``); ``None``: Keras' global generator.
     **kwargs
         Standard Keras layer arguments (``name``, ``dtype``, ...).
 
@@ -103,6 +110,7 @@ class RowAttention(layers.Layer):
         normalization="sum",
         inference="running",
         momentum=None,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -128,18 +136,28 @@ class RowAttention(layers.Layer):
         self.normalization = normalization
         self.inference = inference
         self.momentum = float(momentum)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed must be an integer or None; got {seed!r}.")
+        self.seed = seed
+        self._from_original = False  # loaded from a file of the original layer
         # A model that holds this layer can pass `sample_weight` down to it
         # through Keras' call context, without threading it through every layer.
         self._register_call_context_args("sample_weight")
 
         self.attention_net = keras.Sequential(
             [
-                layers.Dense(self.hidden_dim, activation="relu", dtype=self.dtype_policy),
+                layers.Dense(self.hidden_dim, activation="relu", dtype=self.dtype_policy,
+                             kernel_initializer=self._initializer(0)),
                 layers.BatchNormalization(momentum=self.momentum, dtype=self.dtype_policy),
-                layers.Dense(1, activation="sigmoid", dtype=self.dtype_policy),
+                layers.Dense(1, activation="sigmoid", dtype=self.dtype_policy,
+                             kernel_initializer=self._initializer(1)),
             ],
             name="attention_net",
         )
+
+    def _initializer(self, offset):
+        seed = None if self.seed is None else self.seed + offset
+        return keras.initializers.GlorotUniform(seed=seed)
 
     # -- shape checks --------------------------------------------------------
     def _check_shape(self, shape):
@@ -156,6 +174,7 @@ class RowAttention(layers.Layer):
             )
 
     def build(self, input_shape):
+        """Builds ``attention_net`` and the running statistics (not trainable)."""
         self._check_shape(input_shape)
         self.attention_net.build((None, self.feature_dim))
         # The statistics are kept in float32 or wider, whatever the compute dtype.
@@ -322,9 +341,11 @@ class RowAttention(layers.Layer):
         return outputs
 
     def compute_output_shape(self, input_shape):
+        """The input's shape: rows are scaled, not reshaped."""
         return tuple(input_shape)
 
     def compute_output_spec(self, inputs, return_attention_weights=False, **kwargs):
+        """Output spec, and the weights' ``(batch, 1)`` with ``return_attention_weights``."""
         self._check_shape(inputs.shape)
         outputs = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
         if not return_attention_weights:
@@ -333,6 +354,8 @@ class RowAttention(layers.Layer):
         return outputs, keras.KerasTensor((inputs.shape[0], 1), dtype=weight_dtype)
 
     def get_config(self):
+        """The constructor arguments: the original's keys (``feature_dim``,
+        ``hidden_dim``) and the options it lacks."""
         config = super().get_config()
         config.update(
             {
@@ -342,10 +365,177 @@ class RowAttention(layers.Layer):
                 "normalization": self.normalization,
                 "inference": self.inference,
                 "momentum": self.momentum,
+                "seed": self.seed,
             }
         )
         return config
 
+    def inference_constants(self, get=None):
+        """The inference-mode computation as constants, for code that runs it
+        outside Keras (``skrowattn.inference``'s NumPy path reads these).
+
+        With ``running`` inference a row's weight is
+        ``exp(temperature * s - log_norm) / batch_size`` (``"sum"``; without
+        ``/ batch_size`` for ``"mean"``), where
+        ``s = sigmoid((relu(x @ kernel_1 + bias_1) * bn_scale + bn_shift) @ kernel_2
+        + bias_2)``: the batch normalization with moving statistics is an affine
+        map, folded into ``bn_scale`` and ``bn_shift``. With ``batch`` inference
+        the weights are the softmax of ``temperature * s`` over the batch.
+
+        Parameters
+        ----------
+        get : callable or None
+            Reads a variable as a NumPy array (e.g. from a snapshot of the
+            weights); ``None`` reads the variable's current value.
+
+        Returns
+        -------
+        dict
+            ``kernel_1``, ``bias_1``, ``bn_scale``, ``bn_shift``, ``kernel_2``,
+            ``bias_2`` (arrays), ``temperature``, ``log_norm``, ``batch_size``
+            (floats), ``normalization`` and ``inference`` (strings).
+        """
+        import numpy as np
+
+        from skrowattn._tensors import to_numpy
+
+        get = get or to_numpy
+        dense_in, bn, dense_out = self.attention_net.layers
+        scale = get(bn.gamma) / np.sqrt(get(bn.moving_variance) + bn.epsilon)
+        return {
+            "kernel_1": get(dense_in.kernel),
+            "bias_1": get(dense_in.bias),
+            "bn_scale": scale,
+            "bn_shift": get(bn.beta) - get(bn.moving_mean) * scale,
+            "kernel_2": get(dense_out.kernel),
+            "bias_2": get(dense_out.bias),
+            "temperature": self.temperature,
+            "log_norm": float(get(self.moving_log_norm)),
+            "batch_size": float(get(self.moving_batch_size)),
+            "normalization": self.normalization,
+            "inference": self.inference,
+        }
+
+    # -- the original's files -----------------------------------------------
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """A layer from ``get_config``'s dict, ours or kerasfactory's (whose
+        config, without ``inference``, gives the original's batch inference)."""
+        config = dict(config)
+        # Only kerasfactory's config lacks "inference": its layer predicts with
+        # the batch softmax, reproduced exactly by inference="batch".
+        original = "inference" not in config
+        if original:
+            config["inference"] = "batch"
+        layer = cls(**config)
+        layer._from_original = original
+        return layer
+
+    def load_own_variables(self, store):
+        """Loads the running statistics; a file of the original has none, and
+        the layer keeps batch inference with a warning that says how to calibrate."""
+        if self._from_original and len(store.keys()) == 0:
+            # The original keeps no running statistics (its attention net's
+            # variables load on their own): keep its batch inference and say so.
+            warnings.warn(
+                f"RowAttention {self.name!r} was saved by kerasfactory's RowAttention, "
+                "which keeps no running statistics: it predicts as the original did, "
+                "with weights that depend on the other rows of the batch "
+                "(inference='batch'). To make each row's prediction its own, call "
+                "skrowattn.layers.calibrate_row_attention(model, X) with training rows.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        super().load_own_variables(store)
+
+    def calibrate(self, inputs, batch_size=32):
+        """Sets the running statistics from rows, and switches to ``"running"``
+        inference, for a layer that has none (one loaded from a file of the
+        original layer, or trained with ``inference="batch"``).
+
+        The running normalizer becomes the mean of ``exp(temperature * score)``
+        over ``inputs``, and the running batch size ``batch_size``: a row's
+        weight is then, on average over batches of ``batch_size`` rows drawn
+        from ``inputs``, the weight the batch softmax would give it.
+
+        Parameters
+        ----------
+        inputs : array of shape (n_rows, feature_dim)
+            The layer's inputs for some training rows (hundreds or more).
+        batch_size : int, default=32
+            The batch size the model was trained with (Keras' ``fit`` default).
+
+        Returns
+        -------
+        self
+        """
+        self._check_shape(ops.shape(inputs))
+        _check_positive_int("batch_size", batch_size)
+        if ops.shape(inputs)[0] == 0:
+            raise ValueError("calibrate needs at least one row of inputs.")
+        if not self.built:
+            self.build(ops.shape(inputs))
+        dtype = self.moving_log_norm.dtype
+        scores = ops.cast(ops.reshape(self.attention_net(inputs, training=False), (-1,)), dtype)
+        logits = self.temperature * scores
+        n = ops.cast(ops.shape(logits)[0], dtype)
+        self.moving_log_norm.assign(ops.logsumexp(logits) - ops.log(n))
+        self.moving_batch_size.assign(ops.cast(batch_size, dtype))
+        self.num_updates.assign(ops.ones((), dtype))
+        self.inference = "running"
+        self._from_original = False
+        return self
+
+
+def row_attention_layers(model):
+    """The RowAttention layers of ``model``, nested ones included, in order."""
+    return [l for l in model._flatten_layers(include_self=False) if isinstance(l, RowAttention)]
+
+
+def calibrate_row_attention(model, X, batch_size=32):
+    """Calibrates every ``RowAttention`` layer of ``model`` on the rows ``X``.
+
+    The one call a model saved with kerasfactory's ``RowAttention`` needs for
+    predictions that do not depend on the batch (see ``RowAttention.calibrate``)::
+
+        import keras
+        import skrowattn.layers  # lets Keras load the original's files
+        model = keras.saving.load_model("model.keras")
+        skrowattn.layers.calibrate_row_attention(model, X_train)
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional or Sequential model.
+    X : array of shape (n_rows, n_features)
+        Model inputs of some training rows.
+    batch_size : int, default=32
+        The batch size the model was trained with.
+
+    Returns
+    -------
+    model
+    """
+    found = row_attention_layers(model)
+    if not found:
+        raise ValueError(f"The model {model.name!r} has no RowAttention layer to calibrate.")
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    for layer in found:
+        try:
+            probe = keras.Model(inputs, layer.input)
+        except Exception as exc:  # a subclassed model: no graph to probe
+            raise ValueError(
+                "calibrate_row_attention needs a functional or Sequential model using each "
+                f"RowAttention layer once; call layer.calibrate(inputs) directly: {exc}"
+            ) from exc
+        layer.calibrate(probe(X, training=False), batch_size=batch_size)
+    # predict() and evaluate() keep the functions they traced in batch mode.
+    model.predict_function = model.test_function = None
+    return model
+
+
+# A .keras file of the original names its layer "kerasfactory.layers>RowAttention":
+# with skrowattn.layers imported, Keras loads it with this class. If kerasfactory
+# itself is imported, its own registration takes over (and is left alone here).
+keras.saving.get_custom_objects().setdefault(_ORIGINAL_NAME, RowAttention)

@@ -33,19 +33,29 @@ class InconsistentVersionWarning(UserWarning):
         )
 
 
+_NUMPY2_COPY = r"__array__ implementation doesn't accept a copy keyword"
+
+
 def model_to_bytes(model):
-    from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
+    """The bytes of ``model`` saved as a ``.keras`` file."""
+    from skrowattn import _startup  # Keras, imported quietly
     import keras
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
-        keras.saving.save_model(model, path)
+        with warnings.catch_warnings():
+            # Keras' saver converts each TensorFlow variable with np.array, which
+            # NumPy 2 flags once per variable; nothing the user can act on.
+            warnings.filterwarnings("ignore", _NUMPY2_COPY, DeprecationWarning)
+            with _startup.no_tensorflow_import():
+                keras.saving.save_model(model, path)
         with open(path, "rb") as f:
             return f.read()
 
 
 def model_from_bytes(data):
-    from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
+    """The model saved in ``data`` (bytes of a ``.keras`` file), uncompiled."""
+    from skrowattn import _startup  # Keras, imported quietly
     import keras
 
     import skrowattn.layers  # noqa: F401  (registers RowAttention)
@@ -54,7 +64,8 @@ def model_from_bytes(data):
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path, compile=False)
+        with _startup.no_tensorflow_import():
+            return keras.saving.load_model(path, compile=False)
 
 
 def _version():
@@ -81,6 +92,8 @@ def pack_state(state):
 
 
 def unpack_state(state, estimator_name):
+    """``pack_state`` undone: the model loaded again, a warning when another
+    version of skrowattn saved it; the trainer is made on the next fit."""
     state = dict(state)
     saved = state.pop("_skrowattn_version", None)
     if saved is not None and saved != _version():

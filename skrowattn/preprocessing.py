@@ -167,6 +167,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return np.column_stack(columns), names
 
     def fit(self, X, y=None, sample_weight=None):
+        """Learns the column kinds, medians, levels and scaling of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table of any column types, or a numeric array (missing values as NaN).
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,) or None
+            Row weights for the standardization's mean and variance.
+
+        Returns
+        -------
+        self
+        """
         self.fit_transform(X, y, sample_weight=sample_weight)
         return self
 
@@ -174,7 +189,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     # missing-value indicators, and weighted standard scaling, as
     # SimpleImputer(add_indicator=True) and StandardScaler compute them; but
     # `transform` is plain NumPy in the array's own dtype, so a row costs
-    # microseconds, and a large array one output copy.
+    # microseconds, and a large array one output copy. Measured on one row of
+    # breast_cancer: 17 us here, 626 us through SimpleImputer + StandardScaler,
+    # which alone would make a one-row predict (112 us) slower than the MLP
+    # pipeline's (548 us). tests/test_preprocessing.py checks that both paths
+    # give the same numbers.
     def _fit_transform_array(self, X, sample_weight):
         n_features = X.shape[1]
         missing = _missing(X)
@@ -226,6 +245,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return Z
 
     def fit_transform(self, X, y=None, sample_weight=None):
+        """``fit(X, sample_weight=sample_weight).transform(X)``, in one pass.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+            Numeric columns imputed (with missing-value indicators), levels one-hot
+            encoded, everything standardized and smoothly clipped. A numeric
+            array keeps its float dtype; a table gives float64.
+        """
         if not is_table(X):  # a numeric array: impute and scale, keep its dtype
             self.kinds_ = None
             return self._fit_transform_array(np.asarray(X), sample_weight)
@@ -269,6 +297,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return self._clip(self._scaler.transform(Z))
 
     def transform(self, X):
+        """Imputes, encodes and scales ``X`` as learned in ``fit``.
+
+        Unseen levels go to the infrequent column (or none); columns are
+        matched by name for a table, by position for an array.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+        """
         check_is_fitted(self, "feature_names_out_")
         return self.transform_unchecked(X)
 
@@ -293,5 +330,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return self._clip(self._scaler.transform(Z))
 
     def get_feature_names_out(self, input_features=None):
+        """Names of the output columns (``feature_names_out_``)."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()

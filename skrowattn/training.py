@@ -1,18 +1,18 @@
-"""Training the backbones: the weighted loss and the per-epoch bookkeeping.
+"""Training the backbones: the weighted loss, Adam, and the backend-neutral
+loop; each backend compiles it in its own module (``training_tensorflow``,
+``training_jax``).
 
 Imports Keras; the estimators import it only when they fit.
 """
 
 import collections
 import json
-import os
-import warnings
 
 from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 import numpy as np
 from keras import layers, ops
-from sklearn.exceptions import ConvergenceWarning
+from skrowattn._tensors import to_numpy
 
 
 class PassRowWeights(layers.Layer):
@@ -26,6 +26,8 @@ class PassRowWeights(layers.Layer):
         self.built = True  # the backbone is built already
 
     def call(self, x, training=None, sample_weight=None):
+        """Calls the backbone on ``x`` with the row weights in Keras' call context,
+        where every RowAttention layer finds them."""
         return self.backbone(x, training=training)
 
 
@@ -39,6 +41,7 @@ class Network(keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
+        """``inputs`` is ``(x, row weights)``; the weights reach every RowAttention."""
         x, w = inputs
         return self.pass_weights(x, training=training, sample_weight=w)
 
@@ -58,7 +61,15 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 
 
 def adam(params, grads, m, v, t, lr):
-    """One Adam step on lists of tensors; returns (params, m, v, t)."""
+    """One Adam step on lists of tensors; returns (params, m, v, t).
+
+    Written here rather than Keras' ``Adam.stateless_apply`` (the same update
+    with ``epsilon=1e-8``, as scikit-learn's MLP) because that raises "not
+    supported with the TensorFlow backend": one pure function serves both
+    trainers. Measured on JAX (100 steps of breast_cancer's network in one
+    jitted loop): 34.2 us a step here, 34.8 with ``stateless_apply``, same
+    weights to 1e-5.
+    """
     t = t + 1.0
     step = lr * ops.sqrt(1.0 - ops.power(BETA_2, t)) / (1.0 - ops.power(BETA_1, t))
     new_params, new_m, new_v = [], [], []
@@ -83,7 +94,9 @@ def _without_seeds(config):
 def _architecture_key(backbone, loss):
     """Same key, same computation: a compiled step can be reused across fits
     (initializer seeds differ between fits but play no part in a step)."""
-    config = json.dumps(_without_seeds(backbone.get_config()), sort_keys=True, default=repr)
+    with _startup.no_tensorflow_import():
+        config = backbone.get_config()
+    config = json.dumps(_without_seeds(config), sort_keys=True, default=repr)
     return (config, loss, keras.backend.backend())
 
 
@@ -96,12 +109,23 @@ _COMPILED_MAX = 16
 
 # Rows per compiled call.
 CHUNK_ROWS = 16384
-# The fewest steps a TensorFlow fit must plan to be worth an XLA compilation.
-# Measured on 2 cores (100,000 x 32 rows, batch 256): XLA steps run twice as
-# fast, and a first fit of 1,950 steps took as long with XLA's compilation as
-# without; later fits of the same shapes (cross-validation folds, a search's
-# candidates) reuse the compilation, so from 1,000 steps they gain.
-XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 1000))
+
+
+def make_trainer(backbone, loss, alpha, learning_rate):
+    """The trainer of the current Keras backend (each in its own module, as
+    Keras keeps its backends' trainers)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from skrowattn.training_tensorflow import TensorFlowTrainer as cls
+    elif backend == "jax":
+        from skrowattn.training_jax import JaxTrainer as cls
+    else:
+        raise ValueError(
+            f"The estimators train with the TensorFlow or JAX backend of Keras; "
+            f"KERAS_BACKEND is {backend!r}. (The RowAttention layer itself works "
+            "with every backend.)"
+        )
+    return cls(backbone, loss, alpha, learning_rate)
 
 
 class Trainer:
@@ -132,12 +156,13 @@ class Trainer:
         self.adam_t = keras.Variable(0.0, dtype=dtype, trainable=False)
         self._kernels = [i for i, v in enumerate(trainable) if v.path.endswith("kernel")]
         self._data = self._buffers = None
-        if keras.backend.backend() not in ("tensorflow", "jax"):
-            raise ValueError(
-                f"The estimators train with the TensorFlow or JAX backend of Keras; "
-                f"KERAS_BACKEND is {keras.backend.backend()!r}. (The RowAttention layer itself works "
-                "with every backend.)"
-            )
+
+    def _make_loop(self, steps):
+        """The backend's compiled loop for a fit of ``steps`` steps: a function
+        ``run(xs, ws, ys, groups, group_steps, rows, rule)`` that runs
+        ``_pure_groups`` on the variables and returns the summed row losses of
+        each group run."""
+        raise NotImplementedError
 
     def _loss(self, y, logits, w, trainable, alpha_over_n):
         dtype = logits.dtype
@@ -242,83 +267,6 @@ class Trainer:
             group, carry)
         return state, totals, ran
 
-    def _tensorflow_loop(self, xla):
-        import tensorflow as tf
-
-        def gradient(loss_fn, trainable):
-            with tf.GradientTape() as tape:
-                tape.watch(trainable)
-                loss, aux = loss_fn(trainable)
-            return (loss, aux), tape.gradient(loss, trainable)
-
-        def make():
-            # No AutoGraph: the loops are explicit graph ops already, and its
-            # source-to-source conversion of this code and Keras' took 3.8 s of a
-            # first fit's 6.8 s (breast_cancer, 2 cores; 3.1 s without it).
-            @tf.function(reduce_retracing=True, jit_compile=xla, autograph=False)
-            def loop(holders, t_holder, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows,
-                     rule):
-                # The backend's variables come in as arguments, not captures,
-                # so one trace serves every fit of this architecture.
-                state = tuple([tf.identity(h) for h in group] for group in holders)
-                state += (tf.identity(t_holder),)
-                state, totals, ran = self._pure_groups(state, lr, alpha_over_n, xs, ws, ys, groups,
-                                                       group_steps, rows, rule, gradient)
-                for group, values in zip(holders, state[:4]):
-                    for holder, value in zip(group, values):
-                        holder.assign(value)
-                t_holder.assign(state[4])
-                return totals, ran
-
-            return loop
-
-        compiled = self._cached("xla" if xla else "graph", make)
-        dtype = self.adam_t.dtype
-        lr = tf.constant(self.learning_rate, dtype)
-        alpha_over_n = tf.constant(self._alpha_over_n, dtype)
-        *holders, t_holder = self._state()  # TensorFlow variables
-
-        def run(xs, ws, ys, groups, group_steps, rows, rule):
-            check, tol, patience, best, bad = rule
-            rule = (tf.constant(check), tf.constant(tol, tf.float64),
-                    tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
-                    tf.constant(bad, tf.int32))
-            totals, ran = compiled(holders, t_holder, lr, alpha_over_n, xs, ws, ys,
-                                   tf.constant(groups), tf.constant(group_steps),
-                                   tf.constant(rows, tf.float64), rule)
-            return totals.numpy()[:int(ran)]
-
-        return run
-
-    def _jax_loop(self):
-        import jax
-
-        def gradient(loss_fn, trainable):
-            return jax.value_and_grad(loss_fn, has_aux=True)(trainable)
-
-        def make():
-            @jax.jit
-            def loop(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows, rule):
-                return self._pure_groups(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps,
-                                         rows, rule, gradient)
-
-            return loop
-
-        compiled = self._cached("jit", make)
-        jnp = jax.numpy
-
-        def run(xs, ws, ys, groups, group_steps, rows, rule):
-            check, tol, patience, best, bad = rule
-            acc = xs.dtype  # JAX computes in 32 bits unless x64 is on
-            rule = (jnp.asarray(check), jnp.asarray(tol, acc), jnp.asarray(patience, "int32"),
-                    jnp.asarray(best, acc), jnp.asarray(bad, "int32"))
-            state, totals, ran = compiled(self._state(), self.learning_rate, self._alpha_over_n, xs,
-                                          ws, ys, groups, group_steps, jnp.asarray(rows, acc), rule)
-            self._assign(state)
-            return np.asarray(totals, np.float64)[:int(ran)]
-
-        return run
-
     def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True):
         """Sets up the compiled loop and its buffers for a fit on these rows.
 
@@ -332,9 +280,8 @@ class Trainer:
         applies the stopping rule between them: a small table pays a call's
         overhead (about two thirds of an epoch's time at 263 rows, measured)
         once per chunk instead of once per epoch. Every call gets chunks of one
-        shape, whatever the number of rows. On TensorFlow, XLA makes a step
-        about twice as fast but takes seconds to compile, so it is used when the
-        fit plans at least ``XLA_MIN_STEPS`` steps.
+        shape, whatever the number of rows. ``_make_loop`` is the backend's
+        (``training_tensorflow``, ``training_jax``).
         """
         self._data = X, W, Y
         self.batch_size = batch_size
@@ -347,11 +294,7 @@ class Trainer:
         else:
             self.epochs_per_call = 1
         self._buffers = [np.empty((per_chunk, batch_size) + a.shape[1:], a.dtype) for a in (X, W, Y)]
-        steps = per_epoch * epochs
-        if keras.backend.backend() == "jax":
-            self._loop = self._jax_loop()
-        else:
-            self._loop = self._tensorflow_loop(steps >= XLA_MIN_STEPS)
+        self._loop = self._make_loop(per_epoch * epochs)
 
     def _fill(self, batches, pads):
         """Gathers the rows of ``batches`` (row indices, one batch a row) into the
@@ -410,149 +353,21 @@ class Trainer:
         return [total / n], 0
 
     def release(self):
+        """Drops the training data and buffers (the compiled loop stays cached)."""
         self._data = self._buffers = None
 
     def optimizer_state(self):
         """Adam's moments and step count as NumPy values (to pickle, or to undo a
         failed fit with)."""
         def values(holders):
-            return [ops.convert_to_numpy(h.value) for h in holders]
+            return [to_numpy(h) for h in holders]
 
         return values(self.adam_m), values(self.adam_v), float(values([self.adam_t])[0])
 
     def set_optimizer_state(self, state):
+        """Restores Adam's state from ``optimizer_state()``'s value."""
         m, v, t = state
         for holders, values in ((self.adam_m, m), (self.adam_v, v)):
             for holder, value in zip(holders, values, strict=True):
                 holder.assign(value)
         self.adam_t.assign(t)
-
-
-class EpochMonitor:
-    """Per-epoch bookkeeping of a fit, as scikit-learn's MLP does it.
-
-    Records ``loss_curve_``, ``best_loss_``, ``n_iter_`` and, with early stopping,
-    ``validation_scores_``; stops after ``n_iter_no_change`` epochs without an
-    improvement of ``tol``; stops when the loss diverges, with the last finite
-    weights (the trainer never assigns weights of a non-finite loss); prints the
-    progress line with ``verbose``.
-    """
-
-    def __init__(self, estimator, validation, epochs, incremental, probe):
-        self.est = estimator
-        self.probe = probe  # a few training rows, to check restored weights on
-        self.validation = validation
-        self.epochs = epochs
-        self.incremental = incremental
-        self.stopped = False
-        self.diverged = False
-        self.interrupted = None  # (rows trained on, rows) of the epoch Ctrl-C cut short
-        self.best_weights = None
-        self.best_val_loss = np.inf  # validation loss of best_weights
-        self.initial = estimator.model_.get_weights()
-
-    def stop_rule(self):
-        """The stopping rule on the training loss, for the compiled loop to apply
-        between the epochs of one call: ``(check, tol, patience, best loss,
-        epochs without improvement)``."""
-        est = self.est
-        check = self.validation is None and not self.incremental
-        return (check, float(est.tol), int(est.n_iter_no_change), float(est.best_loss_),
-                int(est._no_improvement_count))
-
-    def on_epoch_end(self, loss, seconds):
-        """Book-keeping after an epoch; returns True when training must stop."""
-        est = self.est
-        if not np.isfinite(loss):
-            self.diverged = True
-            restored = "of the last steps with a finite loss"
-            if not self._finite_outputs():
-                # The last finite loss came from weights already too large to
-                # predict with: go back to the weights this fit started from.
-                est.model_.set_weights(self.initial)
-                restored = "this fit started from"
-            warnings.warn(
-                f"Training diverged at iteration {est.n_iter_ + 1} (loss = {loss}); "
-                f"stopped and restored the weights {restored}. Lower learning_rate_init.",
-                ConvergenceWarning,
-            )
-            return True
-        est.n_iter_ += 1
-        est.loss_curve_.append(loss)
-        message = f"Iteration {est.n_iter_}, loss = {loss:.8f}"
-        if self.validation is not None:
-            weights = est.model_.get_weights()
-            score, val_loss = est._validation_metrics(*self.validation, values=weights)
-            est.validation_scores_.append(score)
-            est.validation_loss_curve_.append(val_loss)
-            message += f", validation score = {score:.6f}, validation loss = {val_loss:.6f}"
-            # Stopping and the kept epoch follow the held-out loss (log-loss or
-            # squared error), not the score as in scikit-learn's MLP: accuracy
-            # moves in steps of one held-out row and sits flat for epochs on
-            # imbalanced classes (ISLR Default: 11 epochs at the all-"No" 0.967),
-            # and the loss also sees overconfident probabilities. Measured on the
-            # public table suite (benchmarks/tables.py), breast_cancer: accuracy
-            # 0.956 and log-loss 0.108 against 0.925 and 0.326 stopping on accuracy.
-            if val_loss <= self.best_val_loss - est.tol:
-                est._no_improvement_count = 0
-            else:
-                est._no_improvement_count += 1
-            if val_loss < self.best_val_loss:
-                self.best_val_loss = val_loss
-                est.best_validation_score_ = score
-                self.best_weights = weights
-                self.best_epoch = est.n_iter_
-        elif loss > est.best_loss_ - est.tol:
-            est._no_improvement_count += 1
-        else:
-            est._no_improvement_count = 0
-        est.best_loss_ = min(est.best_loss_, loss)
-        if est.verbose:
-            print(f"{message}, time = {seconds:.2f}s", flush=True)
-        if not self.incremental and est._no_improvement_count > est.n_iter_no_change:
-            self.stopped = True
-            if est.verbose:
-                what = "Validation loss" if self.validation is not None else "Training loss"
-                print(
-                    f"{what} did not improve more than tol={est.tol} for "
-                    f"{est.n_iter_no_change} consecutive epochs. Stopping.",
-                    flush=True,
-                )
-        return self.stopped
-
-    def _finite_outputs(self):
-        from skrowattn.inference import make_plan
-
-        with np.errstate(all="ignore"):
-            return bool(np.all(np.isfinite(make_plan(self.est.model_).logits(self.probe))))
-
-    def on_interrupt(self, rows, n):
-        """Ctrl-C: the epoch in progress ran on ``rows`` of its ``n`` rows."""
-        self.interrupted = (rows, n)
-
-    def finish(self):
-        """After ``fit``: keep the best weights; warn when out of iterations or
-        interrupted."""
-        est = self.est
-        if self.best_weights is not None:
-            est.model_.set_weights(self.best_weights)
-        if self.interrupted is not None:
-            rows, n = self.interrupted
-            where = f"after iteration {est.n_iter_}" if rows == n else (
-                f"in iteration {est.n_iter_ + 1}, after {rows} of its {n} rows")
-            if self.best_weights is not None:
-                kept = f"of iteration {self.best_epoch}, the lowest validation loss so far"
-            else:
-                kept = "trained so far"
-            warnings.warn(
-                f"Training interrupted (KeyboardInterrupt) {where}; the estimator keeps the "
-                f"weights {kept} and is usable. Call fit again to train in full, or "
-                "partial_fit / warm_start=True to continue.",
-                UserWarning,
-            )
-        elif not (self.incremental or self.stopped or self.diverged):
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.epochs}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )

@@ -27,3 +27,28 @@ def breast_cancer():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    """200 raw rows of breast_cancer (the estimators scale them)."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    return X[:200], y[:200]
+
+
+@pytest.fixture(scope="module")
+def fitted(cancer):
+    """A small classifier fitted on ``cancer``, once per test module."""
+    from _helpers import FAST, quiet_fit
+    from skrowattn import RowAttentionClassifier
+
+    return quiet_fit(RowAttentionClassifier(**FAST), *cancer)

@@ -22,24 +22,43 @@ from skrowattn.plotting import LossCurveDisplay, SampleWeightDisplay  # noqa: E4
 MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "200"))
 OUT = pathlib.Path(os.environ.get("SKROWATTN_FIGURE_DIR", pathlib.Path(__file__).parent))
 
+SEEDS = int(os.environ.get("SKROWATTN_FIGURE_SEEDS", "5"))
 X, y = load_breast_cancer(return_X_y=True)
-rng = np.random.default_rng(0)
-flipped = np.zeros(len(y), bool)
-flipped[rng.choice(len(y), len(y) // 10, replace=False)] = True
-y_noisy = np.where(flipped, 1 - y, y)
 
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-for ax, temperature in zip(axes[:2], (1.0, 5.0)):
+
+def corrupted(seed):
+    """10% of the labels flipped, a new draw per seed (benchmarks/quality.py's protocol)."""
+    rng = np.random.default_rng(seed)
+    flipped = np.zeros(len(y), bool)
+    flipped[rng.choice(len(y), len(y) // 10, replace=False)] = True
+    return np.where(flipped, 1 - y, y), flipped
+
+
+def fit(temperature, seed):
+    y_noisy, flipped = corrupted(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = RowAttentionClassifier(temperature=temperature, max_iter=MAX_ITER, random_state=0)
+        clf = RowAttentionClassifier(temperature=temperature, max_iter=MAX_ITER, random_state=seed)
         clf.fit(X, y_noisy)
+    return clf, flipped, roc_auc_score(flipped, -clf.sample_weights_)
+
+
+# One fit per temperature is drawn; the title gives its AUROC and the mean over
+# SEEDS draws of the corruption, since one fit alone can rank either way.
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+for ax, temperature in zip(axes[:2], (1.0, 5.0)):
+    runs = [fit(temperature, seed) for seed in range(SEEDS)]
+    clf, flipped, auroc = runs[0]
+    aurocs = [r[2] for r in runs]
     groups = np.where(flipped, "flipped label", "clean label")
     SampleWeightDisplay(clf.sample_weights_, groups=groups,
                         estimator_name=f"temperature={temperature:g}").plot(ax=ax)
-    auroc = roc_auc_score(flipped, -clf.sample_weights_)
-    ax.set_title(f"temperature={temperature:g}: AUROC {auroc:.2f}")
-    print(f"temperature={temperature:g}: AUROC of a low weight for a flipped label {auroc:.3f}")
-LossCurveDisplay.from_estimator(clf, ax=axes[2])
+    ax.set_title(f"temperature={temperature:g}: AUROC {auroc:.2f} "
+                 f"({SEEDS} seeds: {np.mean(aurocs):.2f})")
+    print(f"temperature={temperature:g}: AUROC of a low weight for a flipped label "
+          f"{auroc:.3f} on the drawn fit; over {SEEDS} seeds mean {np.mean(aurocs):.3f}, "
+          f"min {np.min(aurocs):.3f}, max {np.max(aurocs):.3f}")
+    if temperature == 5.0:
+        LossCurveDisplay.from_estimator(clf, ax=axes[2])
 fig.tight_layout()
 fig.savefig(OUT / "sample_weights.png", dpi=100)

@@ -1,0 +1,38 @@
+"""The JAX backend's compiled training loop."""
+
+import numpy as np
+
+from skrowattn.training import Trainer
+
+
+class JaxTrainer(Trainer):
+    """``Trainer`` whose loop is a ``jax.jit`` function of the state's values."""
+
+    def _make_loop(self, steps):
+        import jax
+
+        def gradient(loss_fn, trainable):
+            return jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+
+        def make():
+            @jax.jit
+            def loop(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows, rule):
+                return self._pure_groups(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps,
+                                         rows, rule, gradient)
+
+            return loop
+
+        compiled = self._cached("jit", make)
+        jnp = jax.numpy
+
+        def run(xs, ws, ys, groups, group_steps, rows, rule):
+            check, tol, patience, best, bad = rule
+            acc = xs.dtype  # JAX computes in 32 bits unless x64 is on
+            rule = (jnp.asarray(check), jnp.asarray(tol, acc), jnp.asarray(patience, "int32"),
+                    jnp.asarray(best, acc), jnp.asarray(bad, "int32"))
+            state, totals, ran = compiled(self._state(), self.learning_rate, self._alpha_over_n, xs,
+                                          ws, ys, groups, group_steps, jnp.asarray(rows, acc), rule)
+            self._assign(state)
+            return np.asarray(totals, np.float64)[:int(ran)]
+
+        return run

@@ -1,0 +1,120 @@
+"""Inference of fitted estimators (skrowattn.inference): the NumPy path against Keras."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from skrowattn import RowAttentionClassifier
+
+from _helpers import FAST, quiet_fit
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_of_extreme_logits_are_exact_and_silent(n_classes, monkeypatch):
+    # Logits of +-1000 (a network that saturated): no overflow warning, no NaN,
+    # and log-probabilities that keep their magnitude instead of -inf.
+    y = np.arange(30) % n_classes
+    clf = quiet_fit(RowAttentionClassifier(**FAST), np.random.default_rng(0).normal(size=(30, 3)), y)
+    logits = np.array([[-1000.0], [1000.0]]) if n_classes == 2 else np.array(
+        [[-1000.0, 0.0, 1000.0], [0.0, 0.0, 0.0]])
+    monkeypatch.setattr(clf, "_logits", lambda X: logits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba, log_proba = clf.predict_proba(None), clf.predict_log_proba(None)
+    if n_classes == 2:
+        np.testing.assert_array_equal(proba, [[1.0, 0.0], [0.0, 1.0]])
+        np.testing.assert_allclose(log_proba, [[0.0, -1000.0], [-1000.0, 0.0]])
+    else:
+        np.testing.assert_allclose(proba, [[0.0, 0.0, 1.0], [1 / 3, 1 / 3, 1 / 3]])
+        np.testing.assert_allclose(log_proba[0], [-2000.0, -1000.0, 0.0])
+
+
+def test_numpy_inference_matches_keras(fitted, cancer):
+    import keras
+
+    X, _ = cancer
+    Xs = fitted._scaled(X)
+    keras_logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False))
+    np.testing.assert_allclose(fitted._logits(X), keras_logits, atol=1e-5, rtol=1e-5)
+    from skrowattn.inference import KerasPlan
+
+    out, w = KerasPlan(fitted.model_).attention(Xs)
+    np.testing.assert_allclose(fitted.transform(X), out, atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(fitted.score_samples(X) * fitted._weight_scale, w, rtol=1e-5)
+
+
+def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, monkeypatch):
+    import keras
+
+    X, _ = cancer
+    Xs = fitted._scaled(X)
+    logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False)).astype(np.float64)
+    from skrowattn.inference import KerasPlan
+
+    out, w = KerasPlan(fitted.model_).attention(Xs)
+    rows = [X[i:i + 1] for i in range(10)]
+    fast = {
+        "predict_proba": np.vstack([fitted.predict_proba(r) for r in rows]),
+        "predict": np.concatenate([fitted.predict(r) for r in rows]),
+        "transform": np.vstack([fitted.transform(r) for r in rows]),
+        "score_samples": np.concatenate([fitted.score_samples(r) for r in rows]),
+    }
+    p = 1 / (1 + np.exp(-logits[:10, 0]))
+    np.testing.assert_allclose(fast["predict_proba"][:, 1], p, atol=1e-5)
+    np.testing.assert_array_equal(fast["predict"], fitted.classes_[(p > 0.5).astype(int)])
+    np.testing.assert_allclose(fast["transform"], out[:10], atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(fast["score_samples"] * fitted._weight_scale, w[:10], rtol=1e-5)
+    # The same calls through scikit-learn's validation give the same numbers.
+    monkeypatch.setattr(type(fitted), "_is_plain_array", lambda self, X: False)
+    for method, values in fast.items():
+        slow = [getattr(fitted, method)(r) for r in rows]
+        np.testing.assert_array_equal(np.concatenate(slow), values)
+
+
+def test_one_row_fast_path_keeps_scikit_learn_errors(fitted, cancer):
+    X, _ = cancer
+    row = X[:1].copy()
+    row[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        fitted.predict(row)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:1, :5])
+
+
+@pytest.mark.parametrize("normalization, mode", [("sum", "running"), ("mean", "running"),
+                                                 ("sum", "batch"), ("mean", "batch")])
+def test_numpy_weights_from_the_layers_constants_match_keras(keras, normalization, mode):
+    from skrowattn.inference import _NumpyRowAttention
+    from skrowattn.layers import RowAttention
+
+    rng = np.random.default_rng(0)
+    layer = RowAttention(6, temperature=3.0, normalization=normalization, inference=mode, seed=1)
+    for _ in range(3):  # moves the running statistics and the batch norm's
+        layer(rng.normal(size=(32, 6)).astype("float32"), training=True)
+    x = rng.normal(size=(20, 6)).astype("float32")
+    _, expected = layer(x, training=False, return_attention_weights=True)
+    got = _NumpyRowAttention(layer, None).weights(x)
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(expected).ravel(), rtol=1e-5)
+
+
+def test_fit_predict_and_pickle_raise_no_library_warnings(cancer):
+    # float64 input (as scikit-learn loads it): on TensorFlow, NumPy 2 flagged
+    # every variable Keras converted; on JAX, every float64 array it truncated.
+    import pickle
+
+    X, y = cancer
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = RowAttentionClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0,
+                                     early_stopping=True).fit(X, y)
+        clf.predict_proba(X)
+        clf.transform(X)
+        clf.score_samples(X)
+        pickle.loads(pickle.dumps(clf)).predict(X)
+        clf.partial_fit(X, y)
+    from sklearn.exceptions import ConvergenceWarning
+
+    foreign = [f"{w.category.__name__}: {w.message} ({w.filename})" for w in caught
+               if not issubclass(w.category, ConvergenceWarning)]
+    assert foreign == []

@@ -1,0 +1,133 @@
+"""Training (skrowattn.training): stopping rules, early stopping, continuing, progress."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
+
+from skrowattn import RowAttentionClassifier, RowAttentionRegressor
+
+from _helpers import FAST, quiet_fit
+
+
+def test_xla_and_graph_training_agree(cancer, monkeypatch):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA against graph is the TensorFlow trainer's choice")
+    from skrowattn import training_tensorflow as training
+
+    X, y = cancer
+    results = []
+    for steps in (0, 10**9):  # XLA always, XLA never
+        monkeypatch.setattr(training, "XLA_MIN_STEPS", steps)
+        clf = quiet_fit(RowAttentionClassifier(max_iter=3, batch_size=32, random_state=0), X, y)
+        results.append((clf.loss_curve_, clf.predict_proba(X)))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4)
+    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-4)
+
+
+def test_n_iter_no_change_above_max_iter_runs_exactly_max_iter(cancer):
+    clf = RowAttentionClassifier(max_iter=7, n_iter_no_change=100, tol=10.0)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        clf.fit(*cancer)
+    assert clf.n_iter_ == 7 and len(clf.loss_curve_) == 7
+    assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_stops_when_loss_stalls(cancer):
+    clf = RowAttentionClassifier(max_iter=200, n_iter_no_change=2, tol=10.0).fit(*cancer)
+    # MLP's rule: the first epoch sets best_loss_, and training stops once more
+    # than n_iter_no_change epochs in a row stall.
+    assert clf.n_iter_ == 4
+
+
+def test_early_stopping_records_validation_scores(cancer):
+    X, y = cancer
+    clf = RowAttentionClassifier(
+        hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=3, max_iter=300,
+        learning_rate_init=0.01, random_state=0,
+    ).fit(X, y)
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_ < 300
+    # The kept epoch is the one of the lowest held-out log-loss.
+    best = int(np.argmin(clf.validation_loss_curve_))
+    assert clf.best_validation_score_ == clf.validation_scores_[best]
+    assert 0.8 < clf.best_validation_score_ <= 1.0
+    # Training stopped at most n_iter_no_change + 1 epochs after the best one
+    # (fewer when the best epoch improved by less than tol).
+    assert best + 1 < clf.n_iter_ <= best + 1 + clf.n_iter_no_change + 1
+    assert clf.sample_weights_.shape == (len(X),)  # validation rows included
+
+
+def test_early_stopping_trains_on_while_the_validation_loss_falls():
+    # 3.4% positives: the held-out accuracy sits at the majority share for
+    # epochs while the model learns; the accuracy-only rule stopped there.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 3))
+    y = (rng.random(3000) < 1 / (1 + np.exp(-4 * (X[:, 0] - 2.0)))).astype(int)
+    clf = RowAttentionClassifier(early_stopping=True, n_iter_no_change=3, max_iter=60,
+                                 random_state=0)
+    quiet_fit(clf, X, y)
+    flat = clf.validation_scores_[0]
+    assert clf.validation_scores_[:5] == [flat] * 5  # longer than n_iter_no_change
+    # Training went on, and kept an epoch whose held-out log-loss fell far.
+    assert clf.n_iter_ > 20
+    assert min(clf.validation_loss_curve_) < 0.5 * clf.validation_loss_curve_[0]
+    assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.9
+
+
+def test_early_stopping_auto_holds_out_rows_from_2000_rows():
+    from skrowattn.estimators import AUTO_EARLY_STOPPING_ROWS
+
+    X, y = make_classification(n_samples=AUTO_EARLY_STOPPING_ROWS, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    big = quiet_fit(RowAttentionClassifier(**params), X, y)
+    assert len(big.validation_scores_) == len(big.validation_loss_curve_) == big.n_iter_
+    assert big.sample_weights_.shape == (len(X),)
+    small = quiet_fit(RowAttentionClassifier(**params), X[:-1], y[:-1])
+    assert small.validation_scores_ is None and small.validation_loss_curve_ is None
+    # Not in partial_fit, as MLPClassifier; an explicit True still holds out rows.
+    chunked = RowAttentionClassifier(**params).partial_fit(X, y, classes=[0, 1])
+    assert chunked.validation_scores_ is None
+    forced = quiet_fit(RowAttentionRegressor(early_stopping=True, **params), X[:300], X[:300, 0])
+    assert len(forced.validation_scores_) == forced.n_iter_
+
+
+def test_loss_decreases_and_random_state_reproduces(cancer):
+    X, y = cancer
+    a = quiet_fit(RowAttentionClassifier(**FAST), X, y)
+    b = quiet_fit(RowAttentionClassifier(**FAST), X, y)
+    assert a.loss_curve_[-1] < a.loss_curve_[0]
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    np.testing.assert_array_equal(a.sample_weights_, b.sample_weights_)
+
+
+def test_verbose_prints_one_line_per_epoch(cancer, capsys):
+    quiet_fit(RowAttentionClassifier(max_iter=3, verbose=1, early_stopping=True), *cancer)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Iteration")]
+    assert len(lines) == 3
+    assert all("loss = " in l and "validation score = " in l and "time = " in l for l in lines)
+
+
+def test_warm_start_continues(cancer):
+    clf = quiet_fit(RowAttentionClassifier(warm_start=True, **FAST), *cancer)
+    first = clf.model_.get_weights()
+    quiet_fit(clf, *cancer)
+    assert clf.n_iter_ == 60 and len(clf.loss_curve_) == 60
+    assert not np.allclose(first[0], clf.model_.get_weights()[0])
+
+
+def test_partial_fit(cancer):
+    X, y = cancer
+    clf = RowAttentionClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    for _ in range(15):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.n_iter_ == 15 and clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.score(X, y) > 0.85
+    reg = RowAttentionRegressor(random_state=0)
+    Xr, yr = make_regression(n_samples=80, n_features=3, random_state=0)
+    reg.partial_fit(Xr, yr).partial_fit(Xr, yr)
+    assert reg.n_iter_ == 2
