@@ -150,16 +150,13 @@ class KerasPlan:
     def attention(self, X):
         """The attention layer's ``(outputs, weights)`` for the rows ``X``; ValueError
         when the backbone's graph cannot be cut at the layer."""
-        import keras
-
         from skrowattn.backbone import find_row_attention
+        from skrowattn.layers import input_model
 
         layer = find_row_attention(self.model)
         if self._probe is None:
             try:
-                inputs = self.model.inputs
-                # One input as itself, not a list of one (Keras warns otherwise).
-                self._probe = keras.Model(inputs[0] if len(inputs) == 1 else inputs, layer.input)
+                self._probe = input_model(self.model, layer)
             except Exception as exc:
                 raise ValueError(
                     "The attention weights of a custom backbone can only be read when "

@@ -493,6 +493,15 @@ def row_attention_layers(model):
     return [l for l in model._flatten_layers(include_self=False) if isinstance(l, RowAttention)]
 
 
+def input_model(model, layer):
+    """A Keras model from ``model``'s inputs to ``layer``'s input; raises what
+    Keras raises when ``model`` has no graph to cut there (a subclassed model,
+    a layer used twice)."""
+    inputs = model.inputs
+    # One input as itself, not a list of one (Keras warns otherwise).
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, layer.input)
+
+
 def calibrate_row_attention(model, X, batch_size=32):
     """Calibrates every ``RowAttention`` layer of ``model`` on the rows ``X``.
 
@@ -520,10 +529,9 @@ def calibrate_row_attention(model, X, batch_size=32):
     found = row_attention_layers(model)
     if not found:
         raise ValueError(f"The model {model.name!r} has no RowAttention layer to calibrate.")
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     for layer in found:
         try:
-            probe = keras.Model(inputs, layer.input)
+            probe = input_model(model, layer)
         except Exception as exc:  # a subclassed model: no graph to probe
             raise ValueError(
                 "calibrate_row_attention needs a functional or Sequential model using each "
