@@ -11,9 +11,13 @@ Table 2, what the weights find: the same data with 10% of the rows corrupted,
 once by feature outliers (the row's features times 5), once by wrong targets
 (flipped class labels; for diabetes, targets shuffled among the corrupted rows).
 For each seed: the AUROC of a low ``sample_weights_`` for flagging the corrupted
-rows; IsolationForest's AUROC on the same rows (``-score_samples``, it cannot
-see targets); and the score on clean held-out rows against MLP* trained on the
-same corrupted data. Mean, min and max over the seeds.
+rows, at the defaults and with the settings for finding bad rows
+(``FIND_BAD_ROWS``); beside them the tools a user would pick instead:
+IsolationForest and PyOD's ECOD (outlier scores; they cannot see targets) and
+cleanlab's label quality from a 5-fold LogisticRegression. For outliers, the
+same AUROCs for new rows (``score_samples`` of the held-out quarter, 10%
+corrupted the same way). And the score on clean held-out rows against MLP*
+trained on the same corrupted data. Mean, min and max over the seeds.
 
 Run: ``python benchmarks/quality.py`` (``--quick``: 3 folds, 2 seeds, fewer
 rows; ``--table 1`` or ``--table 2``; ``--seeds N``; ``--repeats N`` repeats the
@@ -170,24 +174,84 @@ def corrupt(X, y, kind, classification, seed, fraction=0.1):
     return X, y, bad
 
 
+# skrowattn's settings for finding bad rows (docs/sample-weights.md): the
+# novelty term, and a learned score for each training row.
+FIND_BAD_ROWS = {"novelty": 3.0, "row_score_rate": 0.3}
+
+
+def label_quality(X, y, seed):
+    """cleanlab's label-quality score from 5-fold out-of-fold probabilities of a
+    scaled LogisticRegression (low: a suspect label); None when not installed."""
+    try:
+        from cleanlab.rank import get_label_quality_scores
+    except ImportError:
+        return None
+    from sklearn.model_selection import cross_val_predict
+
+    classes, codes = np.unique(y, return_inverse=True)
+    probs = cross_val_predict(tabular(LogisticRegression(max_iter=1000)), X, codes,
+                              cv=StratifiedKFold(5, shuffle=True, random_state=seed),
+                              method="predict_proba")
+    return get_label_quality_scores(codes, probs)
+
+
+def ecod_scores(encoder, X_fit, X_new):
+    """PyOD's ECOD outlier scores (high: an outlier) of the training rows and of
+    new rows; None when PyOD is not installed."""
+    try:
+        from pyod.models.ecod import ECOD
+    except ImportError:
+        return None
+    Z = encoder.fit_transform(X_fit)
+    Z = Z.toarray() if hasattr(Z, "toarray") else Z
+    Z_new = encoder.transform(X_new)
+    Z_new = Z_new.toarray() if hasattr(Z_new, "toarray") else Z_new
+    model = ECOD().fit(Z)
+    return model.decision_scores_, model.decision_function(Z_new)
+
+
 def weight_study(X, y, classification, kind, seeds, model=None):
-    """AUROCs and clean held-out scores over ``seeds``, for one data set and corruption."""
-    out = {"weights": [], "isolation": [], "ours": [], "mlp": []}
+    """AUROCs of a low weight (high outlier score) for the corrupted rows, for
+    skrowattn and the tools a user would pick instead, and clean held-out scores,
+    over ``seeds``. With ``kind="outliers"`` the held-out rows are corrupted the
+    same way (10%) and each method's AUROC on them is kept under "new"."""
+    ours_name = "RowAttentionClassifier" if classification else "RowAttentionRegressor"
+    model = model if model is not None else baselines(classification)[ours_name]
+    out = {}
+
+    def add(method, key, value):
+        if value is not None:
+            out.setdefault(method, {}).setdefault(key, []).append(value)
+
     for seed in range(seeds):
         X_tr, X_te, y_tr, y_te = train_test_split(
             as_frame(X), y, test_size=0.25, random_state=seed,
             stratify=y if classification else None)
         Xc, yc, bad = corrupt(X_tr, y_tr, kind, classification, seed)
-        ours = clone(model) if model is not None else baselines(classification)[
-            "RowAttentionClassifier" if classification else "RowAttentionRegressor"]
-        ours.set_params(random_state=seed).fit(Xc, yc)
-        out["weights"].append(roc_auc_score(bad, -ours.sample_weights_))
+        X_new, _, bad_new = corrupt(X_te, y_te, "outliers", classification, seed + 1000)
+        for method, params in (("skrowattn, defaults", {}),
+                               ("skrowattn, find bad rows", FIND_BAD_ROWS)):
+            ours = clone(model).set_params(random_state=seed, **params).fit(Xc, yc)
+            add(method, "auroc", roc_auc_score(bad, -ours.sample_weights_))
+            if kind == "outliers":
+                add(method, "new", roc_auc_score(bad_new, -ours.score_samples(X_new)))
+            add(method, "clean", ours.score(X_te, y_te))
         forest = make_pipeline(tabular_encoder(), IsolationForest(random_state=seed)).fit(Xc)
-        out["isolation"].append(roc_auc_score(bad, -forest.score_samples(Xc)))
+        add("IsolationForest", "auroc", roc_auc_score(bad, -forest.score_samples(Xc)))
+        if kind == "outliers":
+            add("IsolationForest", "new", roc_auc_score(bad_new, -forest.score_samples(X_new)))
+        ecod = ecod_scores(tabular_encoder(), Xc, X_new)
+        if ecod is not None:
+            add("ECOD (PyOD)", "auroc", roc_auc_score(bad, ecod[0]))
+            if kind == "outliers":
+                add("ECOD (PyOD)", "new", roc_auc_score(bad_new, ecod[1]))
+        if classification:
+            quality = label_quality(Xc, yc, seed)
+            if quality is not None:
+                add("cleanlab, LogisticRegression", "auroc", roc_auc_score(bad, -quality))
         mlp = tabular(MLPClassifier(random_state=seed) if classification
                       else MLPRegressor(random_state=seed)).fit(Xc, yc)
-        out["ours"].append(ours.score(X_te, y_te))
-        out["mlp"].append(mlp.score(X_te, y_te))
+        add("MLP (clean score only)", "clean", mlp.score(X_te, y_te))
     return out
 
 
@@ -206,9 +270,12 @@ def spread(values):
 def table_weights(data, seeds, rows, params):
     print(f"\nTable 2: what the weights find, 10% of training rows corrupted, {seeds} seeds: "
           f"mean [min, max]; tables sampled to {rows:,} rows; skrowattn parameters "
-          f"{params or 'default'}")
-    print(f"{'dataset':<14} {'corruption':<10} {'AUROC weights':>22} {'AUROC IsolationForest':>22} "
-          f"{'clean score, ours':>22} {'clean score, MLP':>22}")
+          f"{params or 'default'}; 'find bad rows' adds {FIND_BAD_ROWS}. AUROC of a low "
+          "weight (a high outlier score) for the corrupted training rows; for outliers, "
+          "also for new rows (the held-out quarter, 10% corrupted the same way); score on "
+          "clean held-out rows of the model trained on the corrupted rows")
+    print(f"{'dataset':<14} {'corruption':<10} {'method':<30} {'AUROC, training rows':>22} "
+          f"{'AUROC, new rows':>22} {'clean score':>22}")
     for name, (X, y, classification) in data.items():
         if len(y) > rows:
             X, _, y, _ = train_test_split(X, y, train_size=rows, random_state=0)
@@ -219,9 +286,12 @@ def table_weights(data, seeds, rows, params):
             r = weight_study(X, y, classification, kind, seeds, ours.set_params(**params))
             label = "flipped" if kind == "labels" and classification else (
                 "shuffled" if kind == "labels" else kind)
-            print(f"{name:<14} {label:<10} {spread(r['weights']):>22} {spread(r['isolation']):>22} "
-                  f"{spread(r['ours']):>22} {spread(r['mlp']):>22}  "
-                  f"({time.perf_counter() - start:.0f}s)", flush=True)
+            for method, values in r.items():
+                cells = [spread(values[k]) if k in values else "-"
+                         for k in ("auroc", "new", "clean")]
+                print(f"{name:<14} {label:<10} {method:<30} {cells[0]:>22} {cells[1]:>22} "
+                      f"{cells[2]:>22}", flush=True)
+            print(f"{'':<14} ({time.perf_counter() - start:.0f}s)", flush=True)
 
 
 def main():

@@ -30,9 +30,12 @@ class _NumpyRowAttention:
 
     def weights(self, x):
         c = self.c
-        h = np.maximum(x @ c["kernel_1"] + c["bias_1"], 0) * c["bn_scale"] + c["bn_shift"]
-        s = expit(h @ c["kernel_2"] + c["bias_2"])
+        h = np.maximum(x @ c["kernel_1"] + c["bias_1"], 0)
+        s = expit((h * c["bn_scale"] + c["bn_shift"]) @ c["kernel_2"] + c["bias_2"])
         logits = c["temperature"] * s.astype(np.float64).ravel()
+        if c["novelty"]:
+            z = (h - c["bn_mean"]) * c["bn_inv_std"]
+            logits -= c["novelty"] * np.log1p(np.mean(np.square(z), axis=-1, dtype=np.float64))
         if c["inference"] == "batch":  # the original's batch softmax
             w = softmax(logits)
             return w if c["normalization"] == "sum" else w * len(w)

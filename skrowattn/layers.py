@@ -76,6 +76,13 @@ class RowAttention(layers.Layer):
     seed : int or None, default=None
         Seed of the Glorot-uniform initializers of ``attention_net``'s two Dense
         layers (``seed`` and ``seed + 1``); ``None``: Keras' global generator.
+    novelty : float, default=0.0
+        Strength of the novelty term: a row's logit is lowered by
+        ``novelty * log1p(d2)``, where ``d2`` is the mean squared standardized
+        distance of the row's hidden activations in ``attention_net`` from the
+        mean its ``BatchNormalization`` tracks (batch statistics in training,
+        moving statistics in inference). Rows far from the training rows get
+        low weights, in training and in prediction. 0 is the original's math.
     **kwargs
         Standard Keras layer arguments (``name``, ``dtype``, ...).
 
@@ -111,6 +118,7 @@ class RowAttention(layers.Layer):
         inference="running",
         momentum=None,
         seed=None,
+        novelty=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -139,10 +147,15 @@ class RowAttention(layers.Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}.")
         self.seed = seed
+        if isinstance(novelty, bool) or not isinstance(novelty, (int, float)) or not (
+                math.isfinite(novelty) and novelty >= 0):
+            raise ValueError(f"novelty must be a number >= 0; got {novelty!r}.")
+        self.novelty = float(novelty)
         self._from_original = False  # loaded from a file of the original layer
-        # A model that holds this layer can pass `sample_weight` down to it
-        # through Keras' call context, without threading it through every layer.
-        self._register_call_context_args("sample_weight")
+        # A model that holds this layer can pass `sample_weight` and
+        # `row_offset` down to it through Keras' call context, without threading
+        # them through every layer.
+        self._register_call_context_args("sample_weight", "row_offset")
 
         self.attention_net = keras.Sequential(
             [
@@ -218,37 +231,47 @@ class RowAttention(layers.Layer):
         return (1.0 - self.momentum) / (1.0 - ops.power(self.momentum, t + 1.0))
 
     def _scores(self, inputs, training, sample_weight):
-        """Per-row scores of ``attention_net``, shape ``(n, 1)``."""
+        """Per-row scores of ``attention_net``, shape ``(n, 1)``, and the rows'
+        novelty ``log1p(d2)`` (shape ``(n,)``; None when ``novelty`` is 0)."""
         dense_in, bn, dense_out = self.attention_net.layers
-        if not training or not bn.trainable:
-            return self.attention_net(inputs, training=training)
-        # Training: the batch moments are computed here rather than inside
-        # BatchNormalization, because it only takes a binary mask (a row of weight
-        # k must count k times) and keeps a biased moving average.
         h = dense_in(inputs)
         dtype = keras.backend.result_type(h.dtype, "float32")
         h = ops.cast(h, dtype)
-        if sample_weight is None:
-            mean, variance = ops.moments(h, axes=[0])
+        if training and bn.trainable:
+            # The batch moments are computed here rather than inside
+            # BatchNormalization, because it only takes a binary mask (a row of
+            # weight k must count k times) and keeps a biased moving average.
+            if sample_weight is None:
+                mean, variance = ops.moments(h, axes=[0])
+            else:
+                w = ops.cast(ops.reshape(sample_weight, (-1, 1)), dtype)
+                total = ops.sum(w)
+                mean = ops.sum(w * h, axis=0) / total
+                variance = ops.sum(w * ops.square(h - mean), axis=0) / total
+            alpha = ops.cast(self._alpha(), dtype)
+            for moving, batch in ((bn.moving_mean, mean), (bn.moving_variance, variance)):
+                old = ops.cast(moving, dtype)
+                moving.assign(ops.cast(old + alpha * (batch - old), moving.dtype))
         else:
-            w = ops.cast(ops.reshape(sample_weight, (-1, 1)), dtype)
-            total = ops.sum(w)
-            mean = ops.sum(w * h, axis=0) / total
-            variance = ops.sum(w * ops.square(h - mean), axis=0) / total
-        alpha = ops.cast(self._alpha(), dtype)
-        for moving, batch in ((bn.moving_mean, mean), (bn.moving_variance, variance)):
-            old = ops.cast(moving, dtype)
-            moving.assign(ops.cast(old + alpha * (batch - old), moving.dtype))
-        h = ops.batch_normalization(
-            h,
-            mean=mean,
-            variance=variance,
-            axis=-1,
-            offset=ops.cast(bn.beta, dtype),
-            scale=ops.cast(bn.gamma, dtype),
-            epsilon=bn.epsilon,
-        )
-        return dense_out(ops.cast(h, dense_in.compute_dtype))
+            mean = ops.cast(bn.moving_mean, dtype)
+            variance = ops.cast(bn.moving_variance, dtype)
+        z = (h - mean) * ops.rsqrt(variance + bn.epsilon)
+        novelty = None
+        if self.novelty:
+            # A distance, not a target: the network must not learn it away.
+            novelty = ops.stop_gradient(ops.log1p(ops.mean(ops.square(z), axis=-1)))
+        h = z * ops.cast(bn.gamma, dtype) + ops.cast(bn.beta, dtype)
+        return dense_out(ops.cast(h, dense_in.compute_dtype)), novelty
+
+    def _logits(self, inputs, training, sample_weight):
+        """``temperature * score - novelty * log1p(d2)`` of each row, shape ``(n,)``,
+        in float32 (or wider) even under mixed precision."""
+        scores, novelty = self._scores(inputs, training, sample_weight)
+        dtype = keras.backend.result_type(scores.dtype, "float32")
+        logits = self.temperature * ops.cast(ops.reshape(scores, (-1,)), dtype)
+        if novelty is not None:
+            logits = logits - self.novelty * ops.cast(novelty, dtype)
+        return logits
 
     def _batch_weights(self, logits, sample_weight):
         """Softmax of ``logits`` over the batch; returns (weights, log_mean, total)."""
@@ -274,6 +297,16 @@ class RowAttention(layers.Layer):
         if self.normalization == "mean":
             weights = weights * total
         return weights, log_mean, total
+
+    @staticmethod
+    def _log_mean(logits, sample_weight):
+        """Log of the (weighted) mean of ``exp(logits)``."""
+        if sample_weight is None:
+            n = ops.cast(ops.shape(logits)[0], logits.dtype)
+            return ops.logsumexp(logits) - ops.log(n)
+        w = ops.cast(ops.reshape(sample_weight, (-1,)), logits.dtype)
+        shift = ops.max(ops.where(w > 0, logits, ops.min(logits)))
+        return shift + ops.log(ops.sum(w * ops.exp(logits - shift)) / ops.sum(w))
 
     def _update_running(self, log_mean, total):
         # Bias-corrected exponential moving average, so that a short training run
@@ -306,6 +339,7 @@ class RowAttention(layers.Layer):
         inputs,
         training=None,
         sample_weight=None,
+        row_offset=None,
         return_attention_weights=False,
     ):
         """Weight each row of ``inputs``.
@@ -318,19 +352,25 @@ class RowAttention(layers.Layer):
         sample_weight : tensor of shape (batch,) or None
             Training only: row ``i`` counts as ``sample_weight[i]`` copies of
             itself in the batch statistics (softmax denominator and batch norm).
+        row_offset : tensor of shape (batch,) or None
+            Training only: added to each row's logit (log-weight units), a
+            learned score of each training row beyond what its features give.
+            The running statistics, what new rows are weighed against, leave it out.
         return_attention_weights : bool, default=False
             Also return the weights, shape ``(batch, 1)``.
         """
         self._check_shape(inputs.shape)
-        scores = self._scores(inputs, training, sample_weight)
-        # The softmax is computed in float32 (or wider) even under mixed precision.
-        dtype = keras.backend.result_type(scores.dtype, "float32")
-        logits = self.temperature * ops.cast(ops.reshape(scores, (-1,)), dtype)
+        logits = self._logits(inputs, training, sample_weight)
+        dtype = logits.dtype
         if training or self.inference == "batch":
+            offset = row_offset if training else None
+            shifted = logits if offset is None else logits + ops.cast(offset, dtype)
             weights, log_mean, total = self._batch_weights(
-                logits, sample_weight if training else None
+                shifted, sample_weight if training else None
             )
             if training:
+                if offset is not None:
+                    log_mean = self._log_mean(logits, sample_weight)
                 self._update_running(log_mean, total)
         else:
             weights = self._running_weights(logits)
@@ -366,6 +406,7 @@ class RowAttention(layers.Layer):
                 "inference": self.inference,
                 "momentum": self.momentum,
                 "seed": self.seed,
+                "novelty": self.novelty,
             }
         )
         return config
@@ -379,7 +420,9 @@ class RowAttention(layers.Layer):
         ``/ batch_size`` for ``"mean"``), where
         ``s = sigmoid((relu(x @ kernel_1 + bias_1) * bn_scale + bn_shift) @ kernel_2
         + bias_2)``: the batch normalization with moving statistics is an affine
-        map, folded into ``bn_scale`` and ``bn_shift``. With ``batch`` inference
+        map, folded into ``bn_scale`` and ``bn_shift``. With ``novelty``, the
+        logit ``temperature * s`` loses ``novelty * log1p(mean(z**2))``, where
+        ``z = (relu(x @ kernel_1 + bias_1) - bn_mean) * bn_inv_std``. With ``batch`` inference
         the weights are the softmax of ``temperature * s`` over the batch.
 
         Parameters
@@ -391,9 +434,9 @@ class RowAttention(layers.Layer):
         Returns
         -------
         dict
-            ``kernel_1``, ``bias_1``, ``bn_scale``, ``bn_shift``, ``kernel_2``,
-            ``bias_2`` (arrays), ``temperature``, ``log_norm``, ``batch_size``
-            (floats), ``normalization`` and ``inference`` (strings).
+            ``kernel_1``, ``bias_1``, ``bn_scale``, ``bn_shift``, ``bn_mean``,
+            ``bn_inv_std``, ``kernel_2``, ``bias_2`` (arrays), ``temperature``,
+            ``novelty``, ``log_norm``, ``batch_size`` (floats), ``normalization`` and ``inference`` (strings).
         """
         import numpy as np
 
@@ -401,12 +444,16 @@ class RowAttention(layers.Layer):
 
         get = get or to_numpy
         dense_in, bn, dense_out = self.attention_net.layers
-        scale = get(bn.gamma) / np.sqrt(get(bn.moving_variance) + bn.epsilon)
+        inv_std = 1.0 / np.sqrt(get(bn.moving_variance) + bn.epsilon)
+        scale = get(bn.gamma) * inv_std
         return {
             "kernel_1": get(dense_in.kernel),
             "bias_1": get(dense_in.bias),
             "bn_scale": scale,
             "bn_shift": get(bn.beta) - get(bn.moving_mean) * scale,
+            "bn_mean": get(bn.moving_mean),
+            "bn_inv_std": inv_std,
+            "novelty": self.novelty,
             "kernel_2": get(dense_out.kernel),
             "bias_2": get(dense_out.bias),
             "temperature": self.temperature,
@@ -477,8 +524,7 @@ class RowAttention(layers.Layer):
         if not self.built:
             self.build(ops.shape(inputs))
         dtype = self.moving_log_norm.dtype
-        scores = ops.cast(ops.reshape(self.attention_net(inputs, training=False), (-1,)), dtype)
-        logits = self.temperature * scores
+        logits = ops.cast(self._logits(inputs, False, None), dtype)
         n = ops.cast(ops.shape(logits)[0], dtype)
         self.moving_log_norm.assign(ops.logsumexp(logits) - ops.log(n))
         self.moving_batch_size.assign(ops.cast(batch_size, dtype))

@@ -16,23 +16,25 @@ from skrowattn._tensors import to_numpy
 
 
 class PassRowWeights(layers.Layer):
-    """Calls the backbone with the rows' sample weights in Keras' call context,
-    where every RowAttention inside picks them up, however deeply nested."""
+    """Calls the backbone with the rows' sample weights and learned row scores
+    in Keras' call context, where every RowAttention inside picks them up,
+    however deeply nested."""
 
     def __init__(self, backbone, **kwargs):
         super().__init__(**kwargs)
         self.backbone = backbone
-        self._register_call_context_args("sample_weight")
+        self._register_call_context_args("sample_weight", "row_offset")
         self.built = True  # the backbone is built already
 
-    def call(self, x, training=None, sample_weight=None):
-        """Calls the backbone on ``x`` with the row weights in Keras' call context,
-        where every RowAttention layer finds them."""
+    def call(self, x, training=None, sample_weight=None, row_offset=None):
+        """Calls the backbone on ``x`` with the row weights and scores in Keras'
+        call context, where every RowAttention layer finds them."""
         return self.backbone(x, training=training)
 
 
 class Network(keras.Model):
-    """The backbone, called on ``(X, w)`` so that its RowAttention sees ``w``."""
+    """The backbone, called on ``(X, w, d)`` so that its RowAttention sees the
+    row weights ``w`` and the learned row scores ``d``."""
 
     def __init__(self, backbone, **kwargs):
         super().__init__(**kwargs)
@@ -41,9 +43,9 @@ class Network(keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
-        """``inputs`` is ``(x, row weights)``; the weights reach every RowAttention."""
-        x, w = inputs
-        return self.pass_weights(x, training=training, sample_weight=w)
+        """``inputs`` is ``(x, row weights, row scores)``; both reach every RowAttention."""
+        x, w, d = inputs
+        return self.pass_weights(x, training=training, sample_weight=w, row_offset=d)
 
 
 def per_row_loss(kind, y, logits):
@@ -55,6 +57,9 @@ def per_row_loss(kind, y, logits):
         return ops.categorical_crossentropy(y, logits, from_logits=True)
     return 0.5 * ops.mean(ops.square(y - logits), axis=-1)
 
+
+# Shrinkage of a row's learned score toward 0, each time the row is seen.
+ROW_DECAY = 0.01
 
 # Adam as scikit-learn's MLP (and Keras) compute it.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
@@ -111,7 +116,7 @@ _COMPILED_MAX = 16
 CHUNK_ROWS = 16384
 
 
-def make_trainer(backbone, loss, alpha, learning_rate):
+def make_trainer(backbone, loss, alpha, learning_rate, row_rate=0.0):
     """The trainer of the current Keras backend (each in its own module, as
     Keras keeps its backends' trainers)."""
     backend = keras.backend.backend()
@@ -125,7 +130,7 @@ def make_trainer(backbone, loss, alpha, learning_rate):
             f"KERAS_BACKEND is {backend!r}. (The RowAttention layer itself works "
             "with every backend.)"
         )
-    return cls(backbone, loss, alpha, learning_rate)
+    return cls(backbone, loss, alpha, learning_rate, row_rate)
 
 
 class Trainer:
@@ -141,14 +146,23 @@ class Trainer:
     then fitted diabetes, 442 rows, or diamonds, 53,940, but not both.) Adam as
     scikit-learn's MLP. Each compiled call runs a chunk of batches in a loop
     inside the graph (see ``prepare``); the shuffling stays in NumPy.
+
+    With ``row_rate > 0``, every training row also has a learned score ``d``
+    ("data parameters", Saxena et al., NeurIPS 2019), added to its logit in the
+    RowAttention softmax: plain gradient descent with step ``row_rate`` on the
+    row's own loss (the gradient per unit of the row's weight, so that a row of
+    weight k moves as each of k copies would), shrunk toward 0 by
+    ``ROW_DECAY`` each time the row is seen. A row the network cannot fit (a
+    wrong label) lowers its score; ``row_scores()`` reads them after training.
     """
 
-    def __init__(self, backbone, loss, alpha, learning_rate):
+    def __init__(self, backbone, loss, alpha, learning_rate, row_rate=0.0):
         self.backbone = backbone
         self.network = Network(backbone)
         self.loss_kind = loss
         self.alpha = float(alpha)
         self.learning_rate = float(learning_rate)
+        self.row_rate = float(row_rate)
         trainable = self.network.trainable_variables
         dtype = trainable[0].dtype if trainable else "float32"
         self.adam_m = [keras.Variable(ops.zeros(v.shape, v.dtype), trainable=False) for v in trainable]
@@ -156,13 +170,18 @@ class Trainer:
         self.adam_t = keras.Variable(0.0, dtype=dtype, trainable=False)
         self._kernels = [i for i, v in enumerate(trainable) if v.path.endswith("kernel")]
         self._data = self._buffers = None
+        self.row_offsets = keras.Variable(ops.zeros((1,), dtype), trainable=False)
 
     def _make_loop(self, steps):
         """The backend's compiled loop for a fit of ``steps`` steps: a function
-        ``run(xs, ws, ys, groups, group_steps, rows, rule)`` that runs
+        ``run(xs, ws, ys, ids, groups, group_steps, rows, rule)`` that runs
         ``_pure_groups`` on the variables and returns the summed row losses of
         each group run."""
         raise NotImplementedError
+
+    def _hyper(self):
+        """The step's scalars: learning rate, alpha / N, the rows' score rate."""
+        return self.learning_rate, self._alpha_over_n, self.row_rate
 
     def _loss(self, y, logits, w, trainable, alpha_over_n):
         dtype = logits.dtype
@@ -173,23 +192,48 @@ class Trainer:
             loss = loss + 0.5 * ops.cast(alpha_over_n, dtype) * penalty
         return loss
 
-    def _pure_step(self, state, lr, alpha_over_n, x, w, y, gradient):
-        """One update as a function of values: forward, loss, gradient, Adam.
+    def _pure_step(self, state, hyper, x, w, y, ids, gradient):
+        """One update as a function of values: forward, loss, gradient, Adam,
+        and the rows' scores.
 
-        ``state`` is (trainable, non-trainable, Adam m, Adam v, Adam t); returns
+        ``state`` is (trainable, non-trainable, Adam m, Adam v, [row scores],
+        Adam t); ``hyper`` is (learning rate, alpha / N, row rate); returns
         ``(loss, new_state)``.
         """
-        trainable, non_trainable, m, v, t = state
+        trainable, non_trainable, m, v, (offsets,), t = state
+        lr, alpha_over_n, row_rate = hyper
+        # Without row scores (the default) the step has none of their work.
+        learn_rows = bool(self.row_rate)
+        d = ops.take(offsets, ids) if learn_rows else None
 
-        def loss_fn(trainable):
+        def loss_fn(trainable, d):
             logits, new_non_trainable = self.network.stateless_call(
-                trainable, non_trainable, (x, w), training=True
+                trainable, non_trainable, (x, w, d), training=True
             )
             return self._loss(y, logits, w, trainable, alpha_over_n), new_non_trainable
 
-        (loss, non_trainable), grads = gradient(loss_fn, trainable)
+        if learn_rows:
+            (loss, non_trainable), (grads, d_grad) = gradient(
+                lambda params: loss_fn(*params), (trainable, d))
+            offsets = self._row_step(offsets, ids, d, d_grad, w, row_rate)
+        else:
+            (loss, non_trainable), grads = gradient(lambda params: loss_fn(params, None), trainable)
         trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
-        return loss, (trainable, non_trainable, m, v, t)
+        return loss, (trainable, non_trainable, m, v, [offsets], t)
+
+    @staticmethod
+    def _row_step(offsets, ids, d, d_grad, w, row_rate):
+        """The rows' scores after a step: gradient descent on each row's own loss."""
+        # The gradient of the batch's mean loss, per unit of the row's weight:
+        # times sum(w) / w, the gradient of the row's own loss.
+        w = ops.cast(w, offsets.dtype)
+        seen = ops.cast(w > 0, offsets.dtype)
+        per_row = ops.cast(d_grad, offsets.dtype) * ops.sum(w) / ops.where(w > 0, w, 1.0)
+        step = -ops.cast(row_rate, offsets.dtype) * (per_row + ROW_DECAY * d) * seen
+        offsets = offsets + ops.scatter(ops.expand_dims(ids, 1), step, ops.shape(offsets))
+        # A score only lowers a row's weight: it marks rows the network cannot
+        # fit, and cannot undo the novelty term for rows it fits.
+        return ops.minimum(offsets, 0.0)
 
     def _holders(self):
         return (
@@ -197,6 +241,7 @@ class Trainer:
             self.network.non_trainable_variables,
             self.adam_m,
             self.adam_v,
+            [self.row_offsets],
         )
 
     def _state(self):
@@ -204,14 +249,14 @@ class Trainer:
         return groups + (self.adam_t.value,)
 
     def _assign(self, state):
-        for group, values in zip(self._holders(), state[:4]):
+        for group, values in zip(self._holders(), state[:-1]):
             for holder, value in zip(group, values):
                 holder.assign(value)
-        self.adam_t.assign(state[4])
+        self.adam_t.assign(state[-1])
 
     def _cached(self, kind, make):
         """The compiled loop of this architecture, made by ``make`` if new."""
-        key = _architecture_key(self.backbone, self.loss_kind) + (kind,)
+        key = _architecture_key(self.backbone, self.loss_kind) + (kind, bool(self.row_rate))
         compiled = _COMPILED.get(key)
         if compiled is None:
             compiled = _COMPILED[key] = make()
@@ -220,7 +265,7 @@ class Trainer:
         _COMPILED.move_to_end(key)
         return compiled
 
-    def _pure_groups(self, state, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows, rule,
+    def _pure_groups(self, state, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule,
                      gradient):
         """Runs ``groups`` groups of ``group_steps`` batches each, in the graph.
 
@@ -243,7 +288,7 @@ class Trainer:
             def step(i, carry):
                 total, state = carry
                 j = start + i
-                loss, state = self._pure_step(state, lr, alpha_over_n, xs[j], ws[j], ys[j],
+                loss, state = self._pure_step(state, hyper, xs[j], ws[j], ys[j], ids[j],
                                               gradient)
                 rows_j = ops.sum(ops.cast(ws[j] > 0, acc))
                 return total + ops.cast(loss, acc) * rows_j, state
@@ -285,6 +330,11 @@ class Trainer:
         """
         self._data = X, W, Y
         self.batch_size = batch_size
+        # The rows' scores start at 0 with every fit. Their vector is sized in
+        # powers of two, so that fits of nearby sizes (cross-validation folds)
+        # share one compiled loop.
+        capacity = 1 << max(8, (len(X) - 1).bit_length())
+        self.row_offsets = keras.Variable(np.zeros(capacity, self.adam_t.dtype), trainable=False)
         self._alpha_over_n = self.alpha / float(np.sum(W, dtype=np.float64))
         per_epoch = -(-len(X) // batch_size)
         per_chunk = max(1, CHUNK_ROWS // batch_size)
@@ -294,6 +344,7 @@ class Trainer:
         else:
             self.epochs_per_call = 1
         self._buffers = [np.empty((per_chunk, batch_size) + a.shape[1:], a.dtype) for a in (X, W, Y)]
+        self._buffers.append(np.zeros((per_chunk, batch_size), np.int32))  # row indices
         self._loop = self._make_loop(per_epoch * epochs)
 
     def _fill(self, batches, pads):
@@ -305,6 +356,7 @@ class Trainer:
         (nor, under XLA, a compilation of its own)."""
         for source, buffer in zip(self._data, self._buffers):
             np.take(source, batches, axis=0, out=buffer[:len(batches)])
+        self._buffers[3][:len(batches)] = batches
         for last, pad in pads:
             if pad:
                 self._buffers[1][last, self.batch_size - pad:] = 0
@@ -355,6 +407,37 @@ class Trainer:
     def release(self):
         """Drops the training data and buffers (the compiled loop stays cached)."""
         self._data = self._buffers = None
+
+    def score_rows(self, X, W, Y, batch_size, epochs, rng, shuffle=True):
+        """Learns the scores of rows the network did not train on (those held
+        out for early stopping), ``epochs`` passes with the network frozen;
+        returns them. The network's variables, batch statistics included, and
+        Adam's state are left as they were."""
+        from skrowattn._tensors import get_weights
+
+        weights, optimizer = get_weights(self.backbone), self.optimizer_state()
+        learning_rate, self.learning_rate = self.learning_rate, 0.0
+        try:
+            batch_size = min(batch_size, len(X))
+            self.prepare(X, W, Y, batch_size, epochs)
+            rule = (False, 0.0, 0, np.inf, 0)
+            done = 0
+            while done < epochs:
+                block = min(self.epochs_per_call, epochs - done)
+                self.run_epochs([rng.permutation(len(X)) if shuffle else np.arange(len(X))
+                                 for _ in range(block)], rule)
+                done += block
+            return self.row_scores(len(X))
+        finally:
+            self.learning_rate = learning_rate
+            self.release()
+            self.backbone.set_weights(weights)
+            self.set_optimizer_state(optimizer)
+
+    def row_scores(self, n):
+        """The learned scores of the ``n`` rows of the last fit (``prepare``'s
+        order), in log-weight units."""
+        return np.asarray(to_numpy(self.row_offsets)[:n], np.float64)
 
     def optimizer_state(self):
         """Adam's moments and step count as NumPy values (to pickle, or to undo a

@@ -16,8 +16,8 @@ class JaxTrainer(Trainer):
 
         def make():
             @jax.jit
-            def loop(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows, rule):
-                return self._pure_groups(state, lr, alpha_over_n, xs, ws, ys, groups, group_steps,
+            def loop(state, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
+                return self._pure_groups(state, hyper, xs, ws, ys, ids, groups, group_steps,
                                          rows, rule, gradient)
 
             return loop
@@ -25,13 +25,14 @@ class JaxTrainer(Trainer):
         compiled = self._cached("jit", make)
         jnp = jax.numpy
 
-        def run(xs, ws, ys, groups, group_steps, rows, rule):
+        def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
             check, tol, patience, best, bad = rule
             acc = xs.dtype  # JAX computes in 32 bits unless x64 is on
             rule = (jnp.asarray(check), jnp.asarray(tol, acc), jnp.asarray(patience, "int32"),
                     jnp.asarray(best, acc), jnp.asarray(bad, "int32"))
-            state, totals, ran = compiled(self._state(), self.learning_rate, self._alpha_over_n, xs,
-                                          ws, ys, groups, group_steps, jnp.asarray(rows, acc), rule)
+            hyper = tuple(jnp.asarray(value, acc) for value in self._hyper())
+            state, totals, ran = compiled(self._state(), hyper, xs, ws, ys, ids, groups,
+                                          group_steps, jnp.asarray(rows, acc), rule)
             self._assign(state)
             return np.asarray(totals, np.float64)[:int(ran)]
 

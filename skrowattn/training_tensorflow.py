@@ -31,34 +31,32 @@ class TensorFlowTrainer(Trainer):
             # source-to-source conversion of this code and Keras' took 3.8 s of a
             # first fit's 6.8 s (breast_cancer, 2 cores; 3.1 s without it).
             @tf.function(reduce_retracing=True, jit_compile=xla, autograph=False)
-            def loop(holders, t_holder, lr, alpha_over_n, xs, ws, ys, groups, group_steps, rows,
-                     rule):
+            def loop(holders, t_holder, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
                 # The backend's variables come in as arguments, not captures,
                 # so one trace serves every fit of this architecture.
                 state = tuple([tf.identity(h) for h in group] for group in holders)
                 state += (tf.identity(t_holder),)
-                state, totals, ran = self._pure_groups(state, lr, alpha_over_n, xs, ws, ys, groups,
+                state, totals, ran = self._pure_groups(state, hyper, xs, ws, ys, ids, groups,
                                                        group_steps, rows, rule, gradient)
-                for group, values in zip(holders, state[:4]):
+                for group, values in zip(holders, state[:-1]):
                     for holder, value in zip(group, values):
                         holder.assign(value)
-                t_holder.assign(state[4])
+                t_holder.assign(state[-1])
                 return totals, ran
 
             return loop
 
         compiled = self._cached("xla" if xla else "graph", make)
         dtype = self.adam_t.dtype
-        lr = tf.constant(self.learning_rate, dtype)
-        alpha_over_n = tf.constant(self._alpha_over_n, dtype)
+        hyper = tuple(tf.constant(value, dtype) for value in self._hyper())
         *holders, t_holder = self._state()  # TensorFlow variables
 
-        def run(xs, ws, ys, groups, group_steps, rows, rule):
+        def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
-            totals, ran = compiled(holders, t_holder, lr, alpha_over_n, xs, ws, ys,
+            totals, ran = compiled(holders, t_holder, hyper, xs, ws, ys, ids,
                                    tf.constant(groups), tf.constant(group_steps),
                                    tf.constant(rows, tf.float64), rule)
             return totals.numpy()[:int(ran)]

@@ -153,6 +153,17 @@ def test_clone_set_params_and_pickle(fitted, cancer):
     np.testing.assert_allclose(restored.transform(X), fitted.transform(X))
 
 
+def test_a_pickle_from_before_a_parameter_existed_takes_its_default(fitted, cancer):
+    X, y = cancer
+    state = fitted.__getstate__()
+    del state["novelty"], state["row_score_rate"]  # as pickled before they existed
+    restored = RowAttentionClassifier.__new__(RowAttentionClassifier)
+    restored.__setstate__(state)
+    assert (restored.novelty, restored.row_score_rate) == (0.0, 0.0)
+    assert restored.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+
+
 def test_fits_a_dataframe_of_numbers(cancer):
     data = load_breast_cancer(as_frame=True)
     X, y = data.data.iloc[:200], data.target.iloc[:200]

@@ -82,14 +82,16 @@ def test_one_row_fast_path_keeps_scikit_learn_errors(fitted, cancer):
         fitted.predict(X[:1, :5])
 
 
-@pytest.mark.parametrize("normalization, mode", [("sum", "running"), ("mean", "running"),
-                                                 ("sum", "batch"), ("mean", "batch")])
-def test_numpy_weights_from_the_layers_constants_match_keras(keras, normalization, mode):
+@pytest.mark.parametrize("normalization, mode, novelty", [
+    ("sum", "running", 0.0), ("mean", "running", 0.0), ("sum", "batch", 0.0),
+    ("mean", "batch", 0.0), ("mean", "running", 3.0), ("sum", "batch", 1.5)])
+def test_numpy_weights_from_the_layers_constants_match_keras(keras, normalization, mode, novelty):
     from skrowattn.inference import _NumpyRowAttention
     from skrowattn.layers import RowAttention
 
     rng = np.random.default_rng(0)
-    layer = RowAttention(6, temperature=3.0, normalization=normalization, inference=mode, seed=1)
+    layer = RowAttention(6, temperature=3.0, normalization=normalization, inference=mode, seed=1,
+                         novelty=novelty)
     for _ in range(3):  # moves the running statistics and the batch norm's
         layer(rng.normal(size=(32, 6)).astype("float32"), training=True)
     x = rng.normal(size=(20, 6)).astype("float32")

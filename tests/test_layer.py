@@ -205,12 +205,13 @@ def test_return_attention_weights_in_both_modes(RowAttention, rng):
 
 def test_config_round_trip(RowAttention):
     layer = RowAttention(12, 4, temperature=2.5, normalization="mean", inference="batch",
-                         momentum=0.9, name="ra")
+                         momentum=0.9, novelty=1.5, name="ra")
     config = layer.get_config()
     clone = RowAttention.from_config(config)
     assert clone.get_config() == config
     assert (clone.feature_dim, clone.hidden_dim, clone.temperature) == (12, 4, 2.5)
     assert (clone.normalization, clone.inference, clone.momentum) == ("mean", "batch", 0.9)
+    assert clone.novelty == 1.5
 
 
 def test_model_saves_and_loads_with_running_statistics(keras, breast_cancer, RowAttention, tmp_path):
@@ -264,6 +265,8 @@ def test_wrong_feature_count_names_both_numbers(RowAttention):
         (dict(feature_dim=4, normalization="max"), "normalization"),
         (dict(feature_dim=4, inference="online"), "inference"),
         (dict(feature_dim=4, momentum=1.0), "momentum"),
+        (dict(feature_dim=4, novelty=-1.0), "novelty"),
+        (dict(feature_dim=4, novelty=float("inf")), "novelty"),
     ],
 )
 def test_invalid_constructor_arguments(RowAttention, kwargs, message):
@@ -290,3 +293,41 @@ def test_softmax_in_float32_under_mixed_precision(keras, RowAttention, rng):
     assert dtype(out.dtype) == "float16"
     assert _np(w).sum() == pytest.approx(1.0, abs=1e-6)
     assert np.all(np.isfinite(_np(out_inf)))
+
+
+def test_novelty_lowers_the_logit_by_the_distance_from_the_tracked_mean(RowAttention, rng):
+    x = rng.normal(size=(64, 6)).astype("float32")
+    plain = RowAttention(6, normalization="mean", seed=3)
+    novel = RowAttention(6, normalization="mean", seed=3, novelty=2.0)
+    for layer in (plain, novel):
+        for _ in range(20):
+            layer(x, training=True)
+    new = np.concatenate([x[:8], 6.0 * x[:8]])  # 8 typical rows, 8 far away
+    _, w_plain = plain(new, training=False, return_attention_weights=True)
+    _, w_novel = novel(new, training=False, return_attention_weights=True)
+    # Per row: weight ratio = exp(-novelty * log1p(mean z^2)), z from the batch
+    # norm's moving statistics of attention_net's hidden layer.
+    dense_in, bn, _ = novel.attention_net.layers
+    h = np.maximum(new @ _np(dense_in.kernel) + _np(dense_in.bias), 0)
+    z = (h - _np(bn.moving_mean)) / np.sqrt(_np(bn.moving_variance) + bn.epsilon)
+    expected = -2.0 * np.log1p(np.mean(z**2, axis=1))
+    got = np.log(_np(w_novel).ravel()) - np.log(_np(w_plain).ravel())
+    np.testing.assert_allclose(got - got.mean(), expected - expected.mean(), atol=1e-4)
+    assert np.median(_np(w_novel)[8:]) < np.median(_np(w_novel)[:8])
+
+
+def test_row_offset_shifts_training_logits_but_not_running_statistics(RowAttention, rng):
+    x = rng.normal(size=(16, 5)).astype("float32")
+    offset = np.linspace(-2.0, 1.0, 16).astype("float32")
+    base = RowAttention(5, seed=0)
+    shifted = RowAttention(5, seed=0)
+    _, w = base(x, training=True, return_attention_weights=True)
+    _, w_shifted = shifted(x, training=True, row_offset=offset, return_attention_weights=True)
+    # softmax(logits + offset) = softmax(logits) * exp(offset), renormalized.
+    expected = _np(w).ravel() * np.exp(offset)
+    np.testing.assert_allclose(_np(w_shifted).ravel(), expected / expected.sum(), rtol=1e-5)
+    # What new rows are weighed against leaves the offsets out.
+    assert _np(shifted.moving_log_norm) == pytest.approx(_np(base.moving_log_norm), rel=1e-6)
+    _, a = base(x, training=False, return_attention_weights=True)
+    _, b = shifted(x, training=False, return_attention_weights=True)
+    np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5)
