@@ -33,8 +33,10 @@ noisy = y_train.copy()
 flipped = rng.choice(len(noisy), int(0.15 * len(noisy)), replace=False)
 noisy[flipped] = 1 - noisy[flipped]
 
-# temperature=5 spreads the weights out; the default 1.0 keeps them close to 1.
-attention = RowAttentionClassifier(temperature=5.0, max_iter=MAX_ITER, random_state=0)
+# The setting for finding bad rows (docs/sample-weights.md); the defaults keep
+# the weights close to 1, shaped for prediction.
+attention = RowAttentionClassifier(novelty=3.0, row_score_rate=0.3, max_iter=MAX_ITER,
+                                   random_state=0)
 weights = attention.fit(X_train, noisy).sample_weights_
 keep = weights > np.quantile(weights, 0.15)  # drop the 15% lowest-weighted rows
 was_flipped = np.isin(np.arange(len(noisy)), flipped)
