@@ -298,16 +298,6 @@ class RowAttention(layers.Layer):
             weights = weights * total
         return weights, log_mean, total
 
-    @staticmethod
-    def _log_mean(logits, sample_weight):
-        """Log of the (weighted) mean of ``exp(logits)``."""
-        if sample_weight is None:
-            n = ops.cast(ops.shape(logits)[0], logits.dtype)
-            return ops.logsumexp(logits) - ops.log(n)
-        w = ops.cast(ops.reshape(sample_weight, (-1,)), logits.dtype)
-        shift = ops.max(ops.where(w > 0, logits, ops.min(logits)))
-        return shift + ops.log(ops.sum(w * ops.exp(logits - shift)) / ops.sum(w))
-
     def _update_running(self, log_mean, total):
         # Bias-corrected exponential moving average, so that a short training run
         # is not dominated by the initial values.
@@ -369,8 +359,8 @@ class RowAttention(layers.Layer):
                 shifted, sample_weight if training else None
             )
             if training:
-                if offset is not None:
-                    log_mean = self._log_mean(logits, sample_weight)
+                if offset is not None:  # the statistics of the features' part alone
+                    _, log_mean, _ = self._batch_weights(logits, sample_weight)
                 self._update_running(log_mean, total)
         else:
             weights = self._running_weights(logits)

@@ -170,7 +170,7 @@ class Trainer:
         self.adam_t = keras.Variable(0.0, dtype=dtype, trainable=False)
         self._kernels = [i for i, v in enumerate(trainable) if v.path.endswith("kernel")]
         self._data = self._buffers = None
-        self.row_offsets = keras.Variable(ops.zeros((1,), dtype), trainable=False)
+        self.row_offsets = None  # the rows' scores, made for each fit by prepare()
 
     def _make_loop(self, steps):
         """The backend's compiled loop for a fit of ``steps`` steps: a function
