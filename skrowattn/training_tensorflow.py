@@ -31,34 +31,34 @@ class TensorFlowTrainer(Trainer):
             # source-to-source conversion of this code and Keras' took 3.8 s of a
             # first fit's 6.8 s (breast_cancer, 2 cores; 3.1 s without it).
             @tf.function(reduce_retracing=True, jit_compile=xla, autograph=False)
-            def loop(holders, t_holder, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
-                # The backend's variables come in as arguments, not captures,
-                # so one trace serves every fit of this architecture.
-                state = tuple([tf.identity(h) for h in group] for group in holders)
-                state += (tf.identity(t_holder),)
+            def loop(holders, own, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
+                # The network's variables come in as arguments, not captures,
+                # so one trace serves every fit of this architecture; the
+                # trainer's own state goes in and out as values.
+                state = tuple([tf.identity(h) for h in group] for group in holders) + own
                 state, totals, ran = self._pure_groups(state, hyper, xs, ws, ys, ids, groups,
                                                        group_steps, rows, rule, gradient)
-                for group, values in zip(holders, state[:-1]):
+                for group, values in zip(holders, state[:2]):
                     for holder, value in zip(group, values):
                         holder.assign(value)
-                t_holder.assign(state[-1])
-                return totals, ran
+                return totals, ran, state[2:]
 
             return loop
 
         compiled = self._cached("xla" if xla else "graph", make)
-        dtype = self.adam_t.dtype
-        hyper = tuple(tf.constant(value, dtype) for value in self._hyper())
-        *holders, t_holder = self._state()  # TensorFlow variables
+        hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
+        holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
-            totals, ran = compiled(holders, t_holder, hyper, xs, ws, ys, ids,
-                                   tf.constant(groups), tf.constant(group_steps),
-                                   tf.constant(rows, tf.float64), rule)
+            own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
+            totals, ran, own = compiled(holders, own, hyper, xs, ws, ys, ids,
+                                        tf.constant(groups), tf.constant(group_steps),
+                                        tf.constant(rows, tf.float64), rule)
+            self._set_own_state(own)
             return totals.numpy()[:int(ran)]
 
         return run

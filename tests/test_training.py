@@ -118,6 +118,24 @@ def test_warm_start_continues(cancer):
     assert not np.allclose(first[0], clf.model_.get_weights()[0])
 
 
+def test_adam_state_is_carried_between_calls(cancer):
+    """Adam's moments and step count live in the trainer as values (no Keras
+    variables of its own): they advance with every step, a warm-started fit
+    continues from them, and a state of the wrong shapes is refused."""
+    X, y = cancer
+    clf = quiet_fit(RowAttentionClassifier(hidden_layer_sizes=(8,), batch_size=100, max_iter=3,
+                                           warm_start=True, random_state=0), X, y)
+    m, v, t = clf._trainer.optimizer_state()
+    batches = -(-len(X) // 100)
+    assert t == 3 * batches
+    assert all(np.any(a != 0) for a in m) and all(np.all(a >= 0) for a in v)
+    assert len(clf._trainer.network.weights) == len(clf.model_.weights)
+    quiet_fit(clf, X, y)
+    assert clf._trainer.optimizer_state()[2] == 6 * batches
+    with pytest.raises(ValueError, match="does not match"):
+        clf._trainer.set_optimizer_state((m[:1] + m, v, t))
+
+
 def test_partial_fit(cancer):
     X, y = cancer
     clf = RowAttentionClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
