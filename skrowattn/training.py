@@ -12,7 +12,7 @@ from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 import numpy as np
 from keras import layers, ops
-from skrowattn._tensors import to_numpy
+from skrowattn._tensors import get_weights, to_numpy
 
 
 class PassRowWeights(layers.Layer):
@@ -339,8 +339,10 @@ class Trainer:
         self.batch_size = batch_size
         # The rows' scores start at 0 with every fit. Their vector is sized in
         # powers of two, so that fits of nearby sizes (cross-validation folds)
-        # share one compiled loop.
-        capacity = 1 << max(8, (len(X) - 1).bit_length())
+        # share one compiled loop; without row scores (the default) it is a
+        # placeholder of one element, so that no number of rows retraces (or,
+        # under XLA and JAX, recompiles) the loop for it.
+        capacity = 1 << max(8, (len(X) - 1).bit_length()) if self.row_rate else 1
         self.row_offsets = np.zeros(capacity, self.dtype)
         self._alpha_over_n = self.alpha / float(np.sum(W, dtype=np.float64))
         per_epoch = -(-len(X) // batch_size)
@@ -420,8 +422,6 @@ class Trainer:
         out for early stopping), ``epochs`` passes with the network frozen;
         returns them. The network's variables, batch statistics included, and
         Adam's state are left as they were."""
-        from skrowattn._tensors import get_weights
-
         weights, optimizer = get_weights(self.backbone), self.optimizer_state()
         learning_rate, self.learning_rate = self.learning_rate, 0.0
         try:
@@ -443,7 +443,9 @@ class Trainer:
 
     def row_scores(self, n):
         """The learned scores of the ``n`` rows of the last fit (``prepare``'s
-        order), in log-weight units."""
+        order), in log-weight units (0 without row scores)."""
+        if not self.row_rate:
+            return np.zeros(n)
         return np.asarray(to_numpy(self.row_offsets)[:n], np.float64)
 
     def optimizer_state(self):

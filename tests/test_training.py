@@ -136,6 +136,28 @@ def test_adam_state_is_carried_between_calls(cancer):
         clf._trainer.set_optimizer_state((m[:1] + m, v, t))
 
 
+def test_fits_of_other_sizes_reuse_the_compiled_loop():
+    """At the defaults nothing in the compiled loop's arguments depends on the
+    number of rows beyond the chunk shape: 300 and 700 rows (80 steps a call
+    either way) run one trace."""
+    from skrowattn import training
+
+    X, y = make_classification(n_samples=700, n_features=6, random_state=0)
+
+    def traces():
+        counts = []
+        for loop in training._COMPILED.values():
+            count = getattr(loop, "experimental_get_tracing_count", None)  # TensorFlow
+            counts.append(count() if count else loop._cache_size())  # JAX
+        return sum(counts)
+
+    settings = dict(hidden_layer_sizes=(5,), max_iter=100, random_state=0)
+    quiet_fit(RowAttentionClassifier(**settings), X[:300], y[:300])
+    before = traces()
+    quiet_fit(RowAttentionClassifier(**settings), X, y)
+    assert traces() == before
+
+
 def test_partial_fit(cancer):
     X, y = cancer
     clf = RowAttentionClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
