@@ -26,12 +26,20 @@ class _NumpyRowAttention:
     """A RowAttention layer's inference, from its ``inference_constants``."""
 
     def __init__(self, layer, get):
-        self.c = layer.inference_constants(get)
+        self.c = c = layer.inference_constants(get)
+        # The batch normalization folded into the second kernel: one pass over
+        # the hidden activations fewer.
+        self._kernel_2 = (c["bn_scale"][:, None] * c["kernel_2"]).astype(c["kernel_2"].dtype)
+        self._bias_2 = (c["bn_shift"] @ c["kernel_2"] + c["bias_2"]).astype(c["bias_2"].dtype)
 
     def weights(self, x):
         c = self.c
-        h = np.maximum(x @ c["kernel_1"] + c["bias_1"], 0)
-        s = expit((h * c["bn_scale"] + c["bn_shift"]) @ c["kernel_2"] + c["bias_2"])
+        h = x @ c["kernel_1"]
+        h += c["bias_1"]
+        np.maximum(h, 0, out=h)
+        s = h @ self._kernel_2
+        s += self._bias_2
+        s = expit(s, out=s)
         logits = c["temperature"] * s.astype(np.float64).ravel()
         if c["novelty"]:
             z = (h - c["bn_mean"]) * c["bn_inv_std"]
@@ -100,16 +108,24 @@ class NumpyPlan:
     def run(self, X, until="logits"):
         """The outputs, or with ``until="attention"`` the attention layer's
         ``(outputs, weights)``, or with ``until="weights"`` its weights alone."""
+        # In place where the array is our own (each product is a new array),
+        # so that a block of rows allocates once per layer; never in X.
         x = X
         for kind, step in self.steps:
             if kind == "dense":
                 kernel, bias, act = step
-                x = act(x @ kernel + bias)
+                x = x @ kernel
+                x += bias
+                x = act(x)
             else:
                 w = step.weights(x)
                 if until == "weights":
                     return w
-                x = x * w[:, None].astype(x.dtype)
+                scale = w[:, None].astype(x.dtype)
+                if x is X:
+                    x = x * scale
+                else:
+                    x *= scale
                 if until == "attention":
                     return x, w
         return x

@@ -241,7 +241,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         would cost a copy and its own validation on the one-row path."""
         clip = getattr(self, "clip", None)  # None in models pickled before it existed
         if clip is not None:
-            Z /= np.sqrt(1.0 + np.square(Z / clip))
+            t = Z * (1.0 / clip)  # one temporary, updated in place
+            np.square(t, out=t)
+            t += 1.0
+            np.sqrt(t, out=t)
+            Z /= t
         return Z
 
     def fit_transform(self, X, y=None, sample_weight=None):

@@ -44,6 +44,26 @@ def test_numpy_inference_matches_keras(fitted, cancer):
     np.testing.assert_allclose(fitted.score_samples(X) * fitted._weight_scale, w, rtol=1e-5)
 
 
+@pytest.mark.parametrize("attention_layer", [0, 1])
+def test_numpy_inference_leaves_the_input_untouched(cancer, attention_layer):
+    """The NumPy path works in place on its own arrays only: with no
+    preprocessing and the attention on the inputs, the rows the user passed
+    reach it as they are, and must come back unchanged."""
+    import keras
+
+    X, y = cancer
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    clf = quiet_fit(RowAttentionClassifier(preprocessing=None, attention_layer=attention_layer,
+                                           **FAST), X, y)
+    before = X.copy()
+    logits = clf._logits(X)
+    outputs = clf.transform(X)
+    np.testing.assert_array_equal(X, before)
+    keras_logits = keras.ops.convert_to_numpy(clf.model_(X, training=False))
+    np.testing.assert_allclose(logits, keras_logits, atol=1e-5, rtol=1e-5)
+    assert not np.shares_memory(outputs, X)
+
+
 def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, monkeypatch):
     import keras
 
