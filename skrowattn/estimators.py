@@ -557,14 +557,18 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             Z = X if self._prep is None else self._prep.transform(X)
         return self._as_network_input(Z).astype(self._dtype, copy=False)
 
-    def _scaled(self, X):
+    def _inference(self, X, what):
+        """The plan's ``what`` ("logits", "attention" or "weights") for new rows."""
         self._check_fitted()
-        return self._preprocess(self._validate_X(X, reset=False))
+        X = self._validate_X(X, reset=False)
+        if isinstance(X, np.ndarray):
+            # Preprocessed block by block, each just before the network takes it.
+            return getattr(self._plan(), what)(X, prepare=self._preprocess)
+        return getattr(self._plan(), what)(self._preprocess(X))
 
     def _logits(self, X):
-        Xs = self._scaled(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            logits = self._plan().logits(Xs)
+            logits = self._inference(X, "logits")
         if not np.all(np.isfinite(logits)):
             warnings.warn(
                 f"{int(np.sum(~np.isfinite(logits)))} network outputs are NaN or infinite: "
@@ -588,8 +592,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         X_new : ndarray of shape (n_samples, n_attention_features)
         """
         X_dtype = getattr(X, "dtype", None)
-        Xs = self._scaled(X)
-        out = self._plan().attention(Xs)[0]
+        out = self._inference(X, "attention")[0]
         # Keep the caller's float dtype, as scikit-learn transformers do.
         keep = X_dtype if X_dtype in (np.float32, np.float64) else out.dtype
         return out.astype(keep, copy=False)
@@ -627,8 +630,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         weights : ndarray of shape (n_samples,)
             Non-negative; the training rows average 1.
         """
-        Xs = self._scaled(X)
-        raw = self._plan().weights(Xs)
+        raw = self._inference(X, "weights")
         return raw.astype(np.float64) / self._weight_scale
 
     # -- persistence -----------------------------------------------------------

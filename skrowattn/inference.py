@@ -7,12 +7,21 @@ computes what the Keras model computes in inference mode. Other backbones go
 through Keras.
 """
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.special import expit, softmax
 
 from skrowattn._tensors import to_numpy
 
-_CHUNK = 65536  # rows per block, to bound the memory of the hidden layers
+# Rows per block. In NumPy, blocks small enough for each layer's product to
+# stay in the CPU's cache: 200,000 x 32 rows through hidden (64, 32) take 0.15 s
+# in blocks of 4,096 rows against 0.24 s in blocks of 65,536. Through Keras,
+# large blocks: each call has a fixed cost.
+_NUMPY_CHUNK = 4096
+_KERAS_CHUNK = 65536
+_PARALLEL_BLOCKS = 4  # fewer blocks: not worth starting threads
 
 _ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
@@ -20,6 +29,50 @@ _ACTIVATIONS = {
     "sigmoid": expit,
     "tanh": np.tanh,
 }
+
+
+def _same(X):
+    return X
+
+
+def _split(n, chunk=None):
+    """Slices of ``n`` rows in blocks of ``chunk`` (one, empty, when n is 0)."""
+    chunk = chunk or _NUMPY_CHUNK
+    return [slice(i, i + chunk) for i in range(0, max(n, 1), chunk)]
+
+
+def _scaled(x, scale, X, out=None):
+    """``x * scale``: into ``out``, else in place unless ``x`` is the caller's ``X``."""
+    if out is None and x is not X:
+        out = x
+    return np.multiply(x, scale, out=out)
+
+
+def _map_blocks(work, blocks):
+    """``[work(b) for b in blocks]``, in as many threads as BLAS would use.
+
+    BLAS's own threads barely help products this small, and leave the
+    elementwise steps (preprocessing, activations, the weights) on one core;
+    blocks in parallel, each product on one BLAS thread, use every core for all
+    of it: 200,000 x 32 rows through hidden (64, 32) take 0.13 s against 0.19 s
+    on 2 cores. NumPy releases the GIL in both. A BLAS limited by the caller
+    (``threadpoolctl``, or a joblib worker) keeps the work on that many threads.
+    """
+    if len(blocks) < _PARALLEL_BLOCKS:
+        return [work(block) for block in blocks]
+    blas = _blas()
+    threads = max([info["num_threads"] for info in blas.info()], default=1)
+    if threads < 2:
+        return [work(block) for block in blocks]
+    with blas.limit(limits=1), ThreadPoolExecutor(min(threads, len(blocks))) as pool:
+        return list(pool.map(work, blocks))
+
+
+@functools.cache
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
 
 
 class _NumpyRowAttention:
@@ -105,50 +158,66 @@ class NumpyPlan:
             return None
         return cls(steps)
 
-    def run(self, X, until="logits"):
+    def run(self, X, until="logits", out=None):
         """The outputs, or with ``until="attention"`` the attention layer's
-        ``(outputs, weights)``, or with ``until="weights"`` its weights alone."""
+        ``(outputs, weights)`` (``out``: where to write the outputs), or with
+        ``until="weights"`` its weights alone."""
         # In place where the array is our own (each product is a new array),
         # so that a block of rows allocates once per layer; never in X.
-        x = X
+        x, scale = X, None  # scale: attention weights not yet applied to x
         for kind, step in self.steps:
             if kind == "dense":
                 kernel, bias, act = step
+                if scale is not None and kernel.shape[1] > kernel.shape[0]:
+                    x, scale = _scaled(x, scale, X), None
                 x = x @ kernel
+                if scale is not None:
+                    # (w * x) @ K == w * (x @ K), and the product is the narrower
+                    x *= scale
+                    scale = None
                 x += bias
                 x = act(x)
             else:
+                if scale is not None:
+                    x, scale = _scaled(x, scale, X), None
                 w = step.weights(x)
                 if until == "weights":
                     return w
                 scale = w[:, None].astype(x.dtype)
-                if x is X:
-                    x = x * scale
-                else:
-                    x *= scale
                 if until == "attention":
-                    return x, w
-        return x
+                    return _scaled(x, scale, X, out), w
+        return x if scale is None else _scaled(x, scale, X)
 
-    def _blocks(self, X, until):
-        if len(X) <= _CHUNK:
-            return self.run(X, until)
-        parts = [self.run(X[i:i + _CHUNK], until) for i in range(0, len(X), _CHUNK)]
-        if until == "attention":
-            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        return np.concatenate(parts)
+    def _blocks(self, X, until, prepare):
+        bounds = _split(len(X))
+        if until == "attention" and len(bounds) > 1:
+            # Each block's outputs written where they belong: no copy of them all.
+            first = self.run(prepare(X[bounds[0]]), until)
+            out = np.empty((len(X), first[0].shape[1]), first[0].dtype)
+            weights = np.empty(len(X), first[1].dtype)
+            out[bounds[0]], weights[bounds[0]] = first
 
-    def logits(self, X):
-        """The network's outputs (logits, or scaled values) for the rows ``X``."""
-        return self._blocks(X, "logits")
+            def work(rows):
+                weights[rows] = self.run(prepare(X[rows]), until, out[rows])[1]
 
-    def attention(self, X):
+            _map_blocks(work, bounds[1:])
+            return out, weights
+        parts = _map_blocks(lambda rows: self.run(prepare(X[rows]), until), bounds)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def logits(self, X, prepare=_same):
+        """The network's outputs (logits, or scaled values) for the rows ``X``
+        (``prepare``: what turns a block of ``X``'s rows into network inputs,
+        applied block by block, so that the prepared rows are still in cache)."""
+        return self._blocks(X, "logits", prepare)
+
+    def attention(self, X, prepare=_same):
         """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
-        return self._blocks(X, "attention")
+        return self._blocks(X, "attention", prepare)
 
-    def weights(self, X):
+    def weights(self, X, prepare=_same):
         """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
-        return self._blocks(X, "weights")
+        return self._blocks(X, "weights", prepare)
 
 
 class KerasPlan:
@@ -158,15 +227,13 @@ class KerasPlan:
         self.model = model
         self._probe = None
 
-    def logits(self, X):
+    def logits(self, X, prepare=_same):
         """The network's outputs for the rows ``X``, in blocks of rows."""
-        parts = [
-            to_numpy(self.model(X[i:i + _CHUNK], training=False))
-            for i in range(0, len(X), _CHUNK)
-        ]
+        parts = [to_numpy(self.model(prepare(X[rows]), training=False))
+                 for rows in _split(len(X), _KERAS_CHUNK) if len(X)]
         return np.concatenate(parts) if parts else np.zeros((0,) + self.model.output_shape[1:])
 
-    def attention(self, X):
+    def attention(self, X, prepare=_same):
         """The attention layer's ``(outputs, weights)`` for the rows ``X``; ValueError
         when the backbone's graph cannot be cut at the layer."""
         from skrowattn.backbone import find_row_attention
@@ -183,16 +250,16 @@ class KerasPlan:
                     f"RowAttention layer once: {exc}"
                 ) from exc
         outs, weights = [], []
-        for i in range(0, len(X), _CHUNK):
-            h = self._probe(X[i:i + _CHUNK], training=False)
+        for rows in _split(len(X), _KERAS_CHUNK):
+            h = self._probe(prepare(X[rows]), training=False)
             out, w = layer(h, training=False, return_attention_weights=True)
             outs.append(to_numpy(out))
             weights.append(to_numpy(w).ravel())
         return np.concatenate(outs), np.concatenate(weights)
 
-    def weights(self, X):
+    def weights(self, X, prepare=_same):
         """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
-        return self.attention(X)[1]
+        return self.attention(X, prepare)[1]
 
 
 def make_plan(model, values=None):

@@ -34,7 +34,7 @@ def test_numpy_inference_matches_keras(fitted, cancer):
     import keras
 
     X, _ = cancer
-    Xs = fitted._scaled(X)
+    Xs = fitted._preprocess(X)
     keras_logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False))
     np.testing.assert_allclose(fitted._logits(X), keras_logits, atol=1e-5, rtol=1e-5)
     from skrowattn.inference import KerasPlan
@@ -64,11 +64,51 @@ def test_numpy_inference_leaves_the_input_untouched(cancer, attention_layer):
     assert not np.shares_memory(outputs, X)
 
 
+def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monkeypatch):
+    """Large inputs go through the network in blocks, several threads at a
+    time with BLAS on one thread each: the same numbers as one block, the
+    caller's BLAS limit respected, nothing written into X."""
+    import threading
+
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    from skrowattn import inference
+
+    X = np.tile(cancer[0], (-(-5 * inference._NUMPY_CHUNK // len(cancer[0])), 1))  # 5 blocks
+    before = X.copy()
+    blas = ThreadpoolController().select(user_api="blas")
+    seen = []
+    run = inference.NumpyPlan.run
+
+    def spy(self, x, until="logits", out=None):
+        seen.append((threading.get_ident(), max(i["num_threads"] for i in blas.info())))
+        return run(self, x, until, out)
+
+    monkeypatch.setattr(inference.NumpyPlan, "run", spy)
+    blocks = fitted.predict_proba(X), fitted.transform(X), fitted.score_samples(X)
+    threads = {ident for ident, _ in seen}
+    if max(i["num_threads"] for i in blas.info()) >= 2:
+        assert len(threads) >= 2
+        # BLAS on one thread inside each block run in parallel
+        assert {n for ident, n in seen if ident != threading.get_ident()} == {1}
+    with threadpool_limits(limits=1, user_api="blas"):
+        seen.clear()
+        fitted.predict_proba(X)
+        assert {ident for ident, _ in seen} == {threading.get_ident()}
+    monkeypatch.setattr(inference, "_NUMPY_CHUNK", len(X))
+    seen.clear()
+    whole = fitted.predict_proba(X), fitted.transform(X), fitted.score_samples(X)
+    assert len(seen) == 3
+    for got, expected in zip(blocks, whole):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(X, before)
+
+
 def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, monkeypatch):
     import keras
 
     X, _ = cancer
-    Xs = fitted._scaled(X)
+    Xs = fitted._preprocess(X)
     logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False)).astype(np.float64)
     from skrowattn.inference import KerasPlan
 

@@ -84,7 +84,7 @@ def test_backbone_exports_alone_as_keras_file(fitted, tmp_path):
     path = tmp_path / "backbone.keras"
     fitted.model_.save(path)
     loaded = keras.saving.load_model(path)
-    Xs = fitted._scaled(X)
+    Xs = fitted._preprocess(X)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(Xs, training=False)),
                                fitted._logits(X), rtol=1e-5, atol=1e-6)
 
