@@ -189,8 +189,10 @@ class NumpyPlan:
         return x if scale is None else _scaled(x, scale, X)
 
     def _blocks(self, X, until, prepare):
+        if len(X) <= _NUMPY_CHUNK:  # (the one-row path: nothing more to call)
+            return self.run(prepare(X), until)
         bounds = _split(len(X))
-        if until == "attention" and len(bounds) > 1:
+        if until == "attention":
             # Each block's outputs written where they belong: no copy of them all.
             first = self.run(prepare(X[bounds[0]]), until)
             out = np.empty((len(X), first[0].shape[1]), first[0].dtype)
@@ -202,8 +204,7 @@ class NumpyPlan:
 
             _map_blocks(work, bounds[1:])
             return out, weights
-        parts = _map_blocks(lambda rows: self.run(prepare(X[rows]), until), bounds)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.concatenate(_map_blocks(lambda rows: self.run(prepare(X[rows]), until), bounds))
 
     def logits(self, X, prepare=_same):
         """The network's outputs (logits, or scaled values) for the rows ``X``
