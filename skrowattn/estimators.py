@@ -561,8 +561,10 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """The plan's ``what`` ("logits", "attention" or "weights") for new rows."""
         self._check_fitted()
         X = self._validate_X(X, reset=False)
-        if isinstance(X, np.ndarray):
-            # Preprocessed block by block, each just before the network takes it.
+        if isinstance(X, np.ndarray) and (self._prep is None
+                                          or isinstance(self._prep, TabularPreprocessor)):
+            # Preprocessed block by block (possibly in threads), each just
+            # before the network takes it; a user's transformer sees all rows.
             return getattr(self._plan(), what)(X, prepare=self._preprocess)
         return getattr(self._plan(), what)(self._preprocess(X))
 

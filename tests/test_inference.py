@@ -104,6 +104,27 @@ def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monk
     np.testing.assert_array_equal(X, before)
 
 
+def test_a_users_transformer_sees_all_rows_at_once(cancer):
+    """Only our own row-wise preprocessing runs block by block (and in
+    threads); a user's transformer is called once, on every row."""
+    from sklearn.preprocessing import StandardScaler
+
+    class Counting(StandardScaler):
+        def transform(self, X, copy=None):
+            calls.append(len(X))
+            return super().transform(X, copy=copy)
+
+    calls = []
+    X, y = cancer
+    clf = quiet_fit(RowAttentionClassifier(preprocessing=Counting(), **FAST), X, y)
+    from skrowattn.inference import _NUMPY_CHUNK
+
+    big = np.tile(X, (-(-5 * _NUMPY_CHUNK // len(X)), 1))
+    calls.clear()
+    clf.predict_proba(big)
+    assert calls == [len(big)]
+
+
 def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, monkeypatch):
     import keras
 
