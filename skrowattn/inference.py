@@ -8,6 +8,7 @@ through Keras.
 """
 
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -22,6 +23,7 @@ from skrowattn._tensors import to_numpy
 _NUMPY_CHUNK = 4096
 _KERAS_CHUNK = 65536
 _PARALLEL_BLOCKS = 4  # fewer blocks: not worth starting threads
+_LIMITING = threading.Lock()
 
 _ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
@@ -58,14 +60,19 @@ def _map_blocks(work, blocks):
     on 2 cores. NumPy releases the GIL in both. A BLAS limited by the caller
     (``threadpoolctl``, or a joblib worker) keeps the work on that many threads.
     """
-    if len(blocks) < _PARALLEL_BLOCKS:
-        return [work(block) for block in blocks]
-    blas = _blas()
-    threads = max([info["num_threads"] for info in blas.info()], default=1)
-    if threads < 2:
-        return [work(block) for block in blocks]
-    with blas.limit(limits=1), ThreadPoolExecutor(min(threads, len(blocks))) as pool:
-        return list(pool.map(work, blocks))
+    # One call at a time sets BLAS's threads and restores them: two calls
+    # overlapping from the caller's threads would restore each other's limit
+    # and leave BLAS on one thread. The other calls run as they are.
+    if len(blocks) >= _PARALLEL_BLOCKS and _LIMITING.acquire(blocking=False):
+        try:
+            blas = _blas()
+            threads = max([info["num_threads"] for info in blas.info()], default=1)
+            if threads >= 2:
+                with blas.limit(limits=1), ThreadPoolExecutor(min(threads, len(blocks))) as pool:
+                    return list(pool.map(work, blocks))
+        finally:
+            _LIMITING.release()
+    return [work(block) for block in blocks]
 
 
 @functools.cache

@@ -104,6 +104,26 @@ def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monk
     np.testing.assert_array_equal(X, before)
 
 
+def test_predictions_from_many_threads_leave_blas_as_it_was(fitted, cancer):
+    """Calls overlapping from the caller's threads: each gets its numbers, and
+    BLAS's thread count afterwards is what it was before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import ThreadpoolController
+
+    from skrowattn.inference import _NUMPY_CHUNK
+
+    X = np.tile(cancer[0], (-(-5 * _NUMPY_CHUNK // len(cancer[0])), 1))
+    blas = ThreadpoolController().select(user_api="blas")
+    before = [i["num_threads"] for i in blas.info()]
+    expected = fitted.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: fitted.predict_proba(X), range(12)))
+    for got in results:
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    assert [i["num_threads"] for i in blas.info()] == before
+
+
 def test_a_users_transformer_sees_all_rows_at_once(cancer):
     """Only our own row-wise preprocessing runs block by block (and in
     threads); a user's transformer is called once, on every row."""
