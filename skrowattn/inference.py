@@ -38,9 +38,9 @@ def _same(X):
 
 
 def _split(n, chunk=None):
-    """Slices of ``n`` rows in blocks of ``chunk`` (one, empty, when n is 0)."""
+    """Slices of ``n`` rows in blocks of ``chunk``."""
     chunk = chunk or _NUMPY_CHUNK
-    return [slice(i, i + chunk) for i in range(0, max(n, 1), chunk)]
+    return [slice(i, i + chunk) for i in range(0, n, chunk)]
 
 
 def _scaled(x, scale, X, out=None):
@@ -238,7 +238,7 @@ class KerasPlan:
     def logits(self, X, prepare=_same):
         """The network's outputs for the rows ``X``, in blocks of rows."""
         parts = [to_numpy(self.model(prepare(X[rows]), training=False))
-                 for rows in _split(len(X), _KERAS_CHUNK) if len(X)]
+                 for rows in _split(len(X), _KERAS_CHUNK)]
         return np.concatenate(parts) if parts else np.zeros((0,) + self.model.output_shape[1:])
 
     def attention(self, X, prepare=_same):
