@@ -64,6 +64,13 @@ def test_numpy_inference_leaves_the_input_untouched(cancer, attention_layer):
     assert not np.shares_memory(outputs, X)
 
 
+def five_blocks(X):
+    """``X``'s rows repeated into at least five blocks of the NumPy inference."""
+    from skrowattn.inference import _NUMPY_CHUNK
+
+    return np.tile(X, (-(-5 * _NUMPY_CHUNK // len(X)), 1))
+
+
 def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monkeypatch):
     """Large inputs go through the network in blocks, several threads at a
     time with BLAS on one thread each: the same numbers as one block, the
@@ -74,7 +81,7 @@ def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monk
 
     from skrowattn import inference
 
-    X = np.tile(cancer[0], (-(-5 * inference._NUMPY_CHUNK // len(cancer[0])), 1))  # 5 blocks
+    X = five_blocks(cancer[0])
     before = X.copy()
     blas = ThreadpoolController().select(user_api="blas")
     seen = []
@@ -111,9 +118,7 @@ def test_predictions_from_many_threads_leave_blas_as_it_was(fitted, cancer):
 
     from threadpoolctl import ThreadpoolController
 
-    from skrowattn.inference import _NUMPY_CHUNK
-
-    X = np.tile(cancer[0], (-(-5 * _NUMPY_CHUNK // len(cancer[0])), 1))
+    X = five_blocks(cancer[0])
     blas = ThreadpoolController().select(user_api="blas")
     before = [i["num_threads"] for i in blas.info()]
     expected = fitted.predict_proba(X)
@@ -137,9 +142,7 @@ def test_a_users_transformer_sees_all_rows_at_once(cancer):
     calls = []
     X, y = cancer
     clf = quiet_fit(RowAttentionClassifier(preprocessing=Counting(), **FAST), X, y)
-    from skrowattn.inference import _NUMPY_CHUNK
-
-    big = np.tile(X, (-(-5 * _NUMPY_CHUNK // len(X)), 1))
+    big = five_blocks(X)
     calls.clear()
     clf.predict_proba(big)
     assert calls == [len(big)]
