@@ -11,8 +11,8 @@ Table 2, what the weights find: the same data with 10% of the rows corrupted,
 once by feature outliers (the row's features times 5), once by wrong targets
 (flipped class labels; for diabetes, targets shuffled among the corrupted rows).
 For each seed: the AUROC of a low ``sample_weights_`` for flagging the corrupted
-rows, at the defaults and with the settings for finding bad rows
-(``FIND_BAD_ROWS``); beside them the tools a user would pick instead:
+rows, at the defaults (learned row scores) and with the novelty term for
+outliers (``OUTLIERS``); beside them the tools a user would pick instead:
 IsolationForest and PyOD's ECOD (outlier scores; they cannot see targets) and
 cleanlab's label quality from a 5-fold LogisticRegression. For outliers, the
 same AUROCs for new rows (``score_samples`` of the held-out quarter, 10%
@@ -21,8 +21,8 @@ trained on the same corrupted data. Mean, min and max over the seeds.
 
 Table 3, reusing the weights: 15% of the training labels flipped; clean
 held-out accuracy of LogisticRegression and HistGradientBoosting fitted
-unweighted, with ``sample_weight=sample_weights_`` (defaults, and the
-find-bad-rows setting), and with cleanlab's found label issues dropped.
+unweighted, with ``sample_weight=sample_weights_`` (defaults, and without
+the learned row scores), and with cleanlab's found label issues dropped.
 
 Run: ``python benchmarks/quality.py`` (``--quick``: 3 folds, 2 seeds, fewer
 rows; ``--table 1``, ``2`` or ``3``; ``--seeds N``; ``--repeats N`` repeats the
@@ -196,9 +196,11 @@ def corrupt(X, y, kind, classification, seed, fraction=0.1):
     return X, y, bad
 
 
-# skrowattn's settings for finding bad rows (docs/sample-weights.md): the
-# novelty term, and a learned score for each training row.
-FIND_BAD_ROWS = {"novelty": 3.0, "row_score_rate": 0.3}
+# skrowattn's setting for finding outliers (docs/sample-weights.md): the
+# novelty term in the reported weights, beside the default row scores.
+OUTLIERS = {"novelty": 10.0}
+# The weights without the learned row scores: what the features alone give.
+NO_ROW_SCORES = {"row_score_rate": 0.0}
 
 
 def label_quality(X, y, seed):
@@ -252,7 +254,7 @@ def weight_study(X, y, classification, kind, seeds, model=None):
         Xc, yc, bad = corrupt(X_tr, y_tr, kind, classification, seed)
         X_new, _, bad_new = corrupt(X_te, y_te, "outliers", classification, seed + 1000)
         for method, params in (("skrowattn, defaults", {}),
-                               ("skrowattn, find bad rows", FIND_BAD_ROWS)):
+                               ("skrowattn, novelty=10", OUTLIERS)):
             ours = clone(model).set_params(random_state=seed, **params).fit(Xc, yc)
             add(method, "auroc", roc_auc_score(bad, -ours.sample_weights_))
             if kind == "outliers":
@@ -292,7 +294,7 @@ def spread(values):
 def table_weights(data, seeds, rows, params, save=None):
     print(f"\nTable 2: what the weights find, 10% of training rows corrupted, {seeds} seeds: "
           f"mean [min, max]; tables sampled to {rows:,} rows; skrowattn parameters "
-          f"{params or 'default'}; 'find bad rows' adds {FIND_BAD_ROWS}. AUROC of a low "
+          f"{params or 'default'}; 'novelty=10' adds {OUTLIERS}. AUROC of a low "
           "weight (a high outlier score) for the corrupted training rows; for outliers, "
           "also for new rows (the held-out quarter, 10% corrupted the same way); score on "
           "clean held-out rows of the model trained on the corrupted rows")
@@ -323,7 +325,7 @@ def table_weights(data, seeds, rows, params, save=None):
 
 def weights_figure(source, path):
     """Table 2 as a picture: for each table and corruption, the AUROC of
-    skrowattn's weights (defaults, and the find-bad-rows setting) beside the
+    skrowattn's weights (defaults, and with the novelty term) beside the
     tool a user would pick (cleanlab for labels, IsolationForest for outliers);
     dots are the seeds, bars their mean."""
     import matplotlib
@@ -339,7 +341,7 @@ def weights_figure(source, path):
     cases = list(dict.fromkeys((t, c) for t, c, _ in records))  # in the run's order
     cases.sort(key=lambda k: k[1] != "outliers")  # outliers first, then the targets
     methods = [("skrowattn, defaults", "sample_weights_, defaults", "#9ecae1"),
-               ("skrowattn, find bad rows", "sample_weights_, find bad rows", "#08519c"),
+               ("skrowattn, novelty=10", "sample_weights_, novelty=10", "#08519c"),
                (None, "cleanlab (labels) / IsolationForest (outliers)", "#fd8d3c")]
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.27
@@ -368,7 +370,7 @@ def weights_figure(source, path):
 def reuse_study(X, y, seeds, fraction=0.15):
     """Clean held-out accuracy of LogisticRegression and HistGradientBoosting
     trained on labels with ``fraction`` flipped: unweighted, with
-    ``sample_weight=sample_weights_`` (defaults, and the find-bad-rows setting),
+    ``sample_weight=sample_weights_`` (defaults, and without the row scores),
     and with cleanlab's found label issues dropped."""
     try:
         from cleanlab.filter import find_label_issues
@@ -388,7 +390,7 @@ def reuse_study(X, y, seeds, fraction=0.15):
         Xc, yc, _ = corrupt(X_tr, y_tr, "labels", True, seed, fraction)
         fits = {"unweighted": (Xc, yc, None)}
         for method, params in (("sample_weights_, defaults", {}),
-                               ("sample_weights_, find bad rows", FIND_BAD_ROWS)):
+                               ("sample_weights_, no row scores", NO_ROW_SCORES)):
             ours = RowAttentionClassifier(random_state=seed, **params).fit(Xc, yc)
             fits[method] = (Xc, yc, ours.sample_weights_)
         if find_label_issues is not None:

@@ -33,10 +33,9 @@ noisy = y_train.copy()
 flipped = rng.choice(len(noisy), int(0.15 * len(noisy)), replace=False)
 noisy[flipped] = 1 - noisy[flipped]
 
-# The setting for finding bad rows (docs/sample-weights.md); the defaults keep
-# the weights close to 1, shaped for prediction.
-attention = RowAttentionClassifier(novelty=3.0, row_score_rate=0.3, max_iter=MAX_ITER,
-                                   random_state=0)
+# The defaults: each training row's learned score marks the rows whose labels
+# the network cannot fit (docs/sample-weights.md).
+attention = RowAttentionClassifier(max_iter=MAX_ITER, random_state=0)
 weights = attention.fit(X_train, noisy).sample_weights_
 keep = weights > np.quantile(weights, 0.15)  # drop the 15% lowest-weighted rows
 was_flipped = np.isin(np.arange(len(noisy)), flipped)

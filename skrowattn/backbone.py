@@ -23,7 +23,6 @@ def build_backbone(
     attention_layer,
     attention_hidden_dim,
     temperature,
-    novelty,
     activation,
     dropout,
     dtype,
@@ -35,7 +34,7 @@ def build_backbone(
     signatures are the one place they live).
 
     ``Input -> Dense(h1) -> ... -> Dense(hk) -> Dense(n_outputs)``, with a
-    ``RowAttention(normalization="mean", inference="running", novelty=novelty)`` after hidden layer
+    ``RowAttention(normalization="mean", inference="running")`` after hidden layer
     number ``attention_layer`` (0: on the inputs) and ``Dropout(dropout)`` after
     every hidden layer when ``dropout > 0``. The output is linear: logits for
     classifiers, (scaled) values for regressors.
@@ -64,7 +63,6 @@ def build_backbone(
             width,
             attention_hidden_dim,
             temperature=temperature,
-            novelty=novelty,
             normalization="mean",
             inference="running",
             dtype=dtype,

@@ -257,7 +257,6 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
                 attention_layer=self.attention_layer,
                 attention_hidden_dim=self.attention_hidden_dim,
                 temperature=self.temperature,
-                novelty=self.novelty,
                 activation=self.activation,
                 dropout=self.dropout,
                 dtype=dtype,
@@ -489,7 +488,10 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         """The training rows' weights: what their features give (the inference
         weight, as ``score_samples``), times ``exp`` of their learned scores."""
         self._inference_plan = None  # the weights just changed
-        raw = self._plan().weights(Xs)
+        # The novelty term as fitted: score_samples keeps this scale whatever
+        # set_params does after the fit.
+        self._weight_novelty = float(self.novelty)
+        raw = self._plan().weights(Xs, novelty=self._weight_novelty)
         self._weight_scale = float(np.mean(raw, dtype=np.float64))
         if not np.isfinite(self._weight_scale) or self._weight_scale <= 0:
             self._weight_scale = 1.0
@@ -557,16 +559,17 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             Z = X if self._prep is None else self._prep.transform(X)
         return self._as_network_input(Z).astype(self._dtype, copy=False)
 
-    def _inference(self, X, what):
-        """The plan's ``what`` ("logits", "attention" or "weights") for new rows."""
+    def _inference(self, X, what, **options):
+        """The plan's ``what`` ("logits", "attention" or "weights") for new rows
+        (``options``: the plan method's own, such as ``novelty``)."""
         self._check_fitted()
         X = self._validate_X(X, reset=False)
         if isinstance(X, np.ndarray) and (self._prep is None
                                           or isinstance(self._prep, TabularPreprocessor)):
             # Preprocessed block by block (possibly in threads), each just
             # before the network takes it; a user's transformer sees all rows.
-            return getattr(self._plan(), what)(X, prepare=self._preprocess)
-        return getattr(self._plan(), what)(self._preprocess(X))
+            return getattr(self._plan(), what)(X, prepare=self._preprocess, **options)
+        return getattr(self._plan(), what)(self._preprocess(X), **options)
 
     def _logits(self, X):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -621,7 +624,9 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return np.asarray([f"{prefix}{i}" for i in range(width)], dtype=object)
 
     def score_samples(self, X):
-        """Attention weight of each row, on the scale of ``sample_weights_``.
+        """Attention weight of each row, on the scale of ``sample_weights_``:
+        what the rows' features give (with ``novelty``, lowered for rows far
+        from the training rows); new rows have no learned row score.
 
         Parameters
         ----------
@@ -632,7 +637,8 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         weights : ndarray of shape (n_samples,)
             Non-negative; the training rows average 1.
         """
-        raw = self._inference(X, "weights")
+        # (Models pickled before the term was the estimators' own have none.)
+        raw = self._inference(X, "weights", novelty=self.__dict__.get("_weight_novelty", 0.0))
         return raw.astype(np.float64) / self._weight_scale
 
     # -- persistence -----------------------------------------------------------
@@ -673,23 +679,28 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         weights. The layer's own default, 5.0, overfits small tables (measured:
         5-fold CV on breast-cancer, digits and diabetes); 1.0 does not.
     novelty : float, default=0.0
-        Strength of the attention's novelty term (``RowAttention(novelty=)``):
-        a row far from the training rows, in the attention's input space, gets
-        a lower weight, in training and in ``score_samples``, and its
-        predicted probabilities move toward the base rate. With
-        ``row_score_rate=0.3``, ``3.0`` is the setting for finding bad rows
-        (docs/sample-weights.md): new outlier rows found about as well as by
-        IsolationForest on three of four tables. Off by default: it costs the
-        public table suite's scores (benchmarks/tables.py).
-    row_score_rate : float, default=0.0
+        Strength of a novelty term in the weights the estimator reports
+        (``sample_weights_``, ``score_samples``): a row's weight is divided by
+        ``(1 + d2) ** novelty``, ``d2`` the mean squared distance of the row's
+        activations in the attention's scoring network from the mean its batch
+        normalization tracked during training, in standard deviations
+        (``RowAttention.distance``). Rows far from the training rows get low
+        weights; predictions do not change. ``10`` finds new outlier rows
+        about as well as IsolationForest on most tables (docs/sample-weights.md);
+        off by default because it also lowers rows that are merely unusual and
+        hides the wrong labels the row scores find.
+    row_score_rate : float, default=0.3
         Step size of a learned score for each training row ("data
-        parameters"), added to the row's attention logit during training and
-        read into ``sample_weights_``: rows the network cannot fit, such as
-        wrong labels, get low weights (flipped labels: AUROC 0.91-0.97 with the
-        setting above, 0.52-0.87 without). Scores only lower weights and start
-        at 0 in every fit; rows held out for early stopping learn theirs
-        against the trained network, left unchanged. ``0`` turns them off; off
-        by default, as ``novelty``.
+        parameters", Saxena et al. 2019), read into ``sample_weights_``: each
+        training step moves the scores of its rows by gradient descent on the
+        batch's loss weighted by the softmax of the scores, so rows whose loss
+        stays above their batches', such as wrong labels, get low weights
+        (flipped labels: AUROC 0.98-1.00 on three tables,
+        docs/sample-weights.md). The scores do not act on the network:
+        predictions are the same whatever the rate. They only lower weights
+        and start at 0 in every fit; rows held out for early stopping learn
+        theirs against the trained network, left unchanged. ``0`` turns them
+        off.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
     dropout : float, default=0.0
@@ -760,8 +771,10 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         The trained network (outputs logits).
     sample_weights_ : ndarray of shape (n_samples,)
         Learned attention weight of each training row, validation rows included,
-        in inference mode, times ``exp`` of the row's learned score (with
-        ``row_score_rate > 0``); non-negative with mean exactly 1.
+        in inference mode (with ``novelty``, divided by the novelty term),
+        times ``exp`` of the row's learned score (``row_score_rate``): low for
+        rows the network cannot fit, such as wrong labels. Non-negative with
+        mean exactly 1.
     loss_curve_ : list of float
         Training loss at the end of each epoch.
     validation_scores_ : list of float or None
@@ -808,7 +821,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         attention_hidden_dim=None,
         temperature=1.0,
         novelty=0.0,
-        row_score_rate=0.0,
+        row_score_rate=0.3,
         activation="relu",
         dropout=0.0,
         alpha=3.0,
@@ -1015,17 +1028,15 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         Softmax temperature of the attention (0.5 measured best on diabetes; the
         layer's 5.0 overfits).
     novelty : float, default=0.0
-        Strength of the attention's novelty term (``RowAttention(novelty=)``):
-        a row far from the training rows gets a lower weight, in training and
-        in ``score_samples``, and its prediction moves toward the mean, which a
-        regression pays for: at 3.0, diamonds' R² 0.970 fell to 0.878, with
-        its outliers found (AUROC 0.997). See docs/sample-weights.md.
-    row_score_rate : float, default=0.0
-        Step size of a learned score for each training row, added to its
-        attention logit during training and read into ``sample_weights_``:
-        rows the network cannot fit get low weights. For regressors they find
-        shuffled targets only in part (0.65-0.72) and cost R² (diamonds 0.941
-        to 0.660); ``0`` turns them off.
+        Strength of a novelty term in the reported weights
+        (``sample_weights_``, ``score_samples``), as for
+        ``RowAttentionClassifier``: rows far from the training rows get low
+        weights; predictions do not change.
+    row_score_rate : float, default=0.3
+        Step size of a learned score for each training row, as for
+        ``RowAttentionClassifier``: rows whose squared error stays above their
+        batches', such as wrong targets, get low ``sample_weights_``. The
+        scores do not act on the network; ``0`` turns them off.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
     dropout : float, default=0.0
@@ -1084,8 +1095,10 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
     model_ : keras.Model
         The trained network (outputs standardized targets).
     sample_weights_ : ndarray of shape (n_samples,)
-        Learned attention weight of each training row, times ``exp`` of the
-        row's learned score (with ``row_score_rate > 0``); mean exactly 1.
+        Learned attention weight of each training row (with ``novelty``,
+        divided by the novelty term), times ``exp`` of the row's learned score
+        (``row_score_rate``): low for rows whose targets the network cannot
+        fit. Mean exactly 1.
     loss_curve_ : list of float
         Training loss (on standardized targets) per epoch.
     validation_scores_ : list of float or None
@@ -1127,7 +1140,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         attention_hidden_dim=None,
         temperature=0.5,
         novelty=0.0,
-        row_score_rate=0.0,
+        row_score_rate=0.3,
         activation="relu",
         dropout=0.0,
         alpha=10.0,

@@ -92,7 +92,9 @@ class _NumpyRowAttention:
         self._kernel_2 = (c["bn_scale"][:, None] * c["kernel_2"]).astype(c["kernel_2"].dtype)
         self._bias_2 = (c["bn_shift"] @ c["kernel_2"] + c["bias_2"]).astype(c["bias_2"].dtype)
 
-    def weights(self, x):
+    def weights(self, x, novelty=0.0):
+        """The rows' weights; ``novelty``: a novelty term's strength on top of the
+        layer's own, for weights that mark rows without acting on them."""
         c = self.c
         h = x @ c["kernel_1"]
         h += c["bias_1"]
@@ -101,9 +103,10 @@ class _NumpyRowAttention:
         s += self._bias_2
         s = expit(s, out=s)
         logits = c["temperature"] * s.astype(np.float64).ravel()
-        if c["novelty"]:
+        strength = c["novelty"] + novelty
+        if strength:
             z = (h - c["bn_mean"]) * c["bn_inv_std"]
-            logits -= c["novelty"] * np.log1p(np.mean(np.square(z), axis=-1, dtype=np.float64))
+            logits -= strength * np.log1p(np.mean(np.square(z), axis=-1, dtype=np.float64))
         if c["inference"] == "batch":  # the original's batch softmax
             w = softmax(logits)
             return w if c["normalization"] == "sum" else w * len(w)
@@ -165,10 +168,11 @@ class NumpyPlan:
             return None
         return cls(steps)
 
-    def run(self, X, until="logits", out=None):
+    def run(self, X, until="logits", out=None, novelty=0.0):
         """The outputs, or with ``until="attention"`` the attention layer's
         ``(outputs, weights)`` (``out``: where to write the outputs), or with
-        ``until="weights"`` its weights alone."""
+        ``until="weights"`` its weights alone (with a ``novelty`` term of that
+        strength on top of the layer's)."""
         # In place where the array is our own (each product is a new array),
         # so that a block of rows allocates once per layer; never in X.
         x, scale = X, None  # scale: attention weights not yet applied to x
@@ -187,17 +191,17 @@ class NumpyPlan:
             else:
                 if scale is not None:
                     x, scale = _scaled(x, scale, X), None
-                w = step.weights(x)
                 if until == "weights":
-                    return w
+                    return step.weights(x, novelty)
+                w = step.weights(x)
                 scale = w[:, None].astype(x.dtype)
                 if until == "attention":
                     return _scaled(x, scale, X, out), w
         return x if scale is None else _scaled(x, scale, X)
 
-    def _blocks(self, X, until, prepare):
+    def _blocks(self, X, until, prepare, novelty=0.0):
         if len(X) <= _NUMPY_CHUNK:  # (the one-row path: nothing more to call)
-            return self.run(prepare(X), until)
+            return self.run(prepare(X), until, novelty=novelty)
         bounds = _split(len(X))
         if until == "attention":
             # Each block's outputs written where they belong: no copy of them all.
@@ -211,7 +215,8 @@ class NumpyPlan:
 
             _map_blocks(work, bounds[1:])
             return out, weights
-        return np.concatenate(_map_blocks(lambda rows: self.run(prepare(X[rows]), until), bounds))
+        return np.concatenate(_map_blocks(
+            lambda rows: self.run(prepare(X[rows]), until, novelty=novelty), bounds))
 
     def logits(self, X, prepare=_same):
         """The network's outputs (logits, or scaled values) for the rows ``X``
@@ -223,9 +228,10 @@ class NumpyPlan:
         """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
         return self._blocks(X, "attention", prepare)
 
-    def weights(self, X, prepare=_same):
-        """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
-        return self._blocks(X, "weights", prepare)
+    def weights(self, X, prepare=_same, novelty=0.0):
+        """The attention layer's weight of each row of ``X``, shape ``(n,)``, with a
+        novelty term of strength ``novelty`` on top of the layer's own."""
+        return self._blocks(X, "weights", prepare, novelty)
 
 
 class KerasPlan:
@@ -241,9 +247,9 @@ class KerasPlan:
                  for rows in _split(len(X), _KERAS_CHUNK)]
         return np.concatenate(parts) if parts else np.zeros((0,) + self.model.output_shape[1:])
 
-    def attention(self, X, prepare=_same):
-        """The attention layer's ``(outputs, weights)`` for the rows ``X``; ValueError
-        when the backbone's graph cannot be cut at the layer."""
+    def _attention_inputs(self, X, prepare):
+        """The RowAttention layer, and its inputs for each block of ``X``'s rows;
+        ValueError when the backbone's graph cannot be cut at the layer."""
         from skrowattn.backbone import find_row_attention
         from skrowattn.layers import input_model
 
@@ -257,17 +263,30 @@ class KerasPlan:
                     "the backbone is a functional or Sequential Keras model using its "
                     f"RowAttention layer once: {exc}"
                 ) from exc
+        return layer, (self._probe(prepare(X[rows]), training=False)
+                       for rows in _split(len(X), _KERAS_CHUNK))
+
+    def attention(self, X, prepare=_same):
+        """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
+        layer, inputs = self._attention_inputs(X, prepare)
         outs, weights = [], []
-        for rows in _split(len(X), _KERAS_CHUNK):
-            h = self._probe(prepare(X[rows]), training=False)
+        for h in inputs:
             out, w = layer(h, training=False, return_attention_weights=True)
             outs.append(to_numpy(out))
             weights.append(to_numpy(w).ravel())
         return np.concatenate(outs), np.concatenate(weights)
 
-    def weights(self, X, prepare=_same):
-        """The attention layer's weight of each row of ``X``, shape ``(n,)``."""
-        return self.attention(X, prepare)[1]
+    def weights(self, X, prepare=_same, novelty=0.0):
+        """The attention layer's weight of each row of ``X``, shape ``(n,)``, with a
+        novelty term of strength ``novelty`` on top of the layer's own."""
+        layer, inputs = self._attention_inputs(X, prepare)
+        weights = []
+        for h in inputs:
+            w = to_numpy(layer(h, training=False, return_attention_weights=True)[1]).ravel()
+            if novelty:
+                w = w * np.exp(-novelty * to_numpy(layer.distance(h)).astype(w.dtype))
+            weights.append(w)
+        return np.concatenate(weights)
 
 
 def make_plan(model, values=None):

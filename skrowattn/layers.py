@@ -263,6 +263,19 @@ class RowAttention(layers.Layer):
         h = z * ops.cast(bn.gamma, dtype) + ops.cast(bn.beta, dtype)
         return dense_out(ops.cast(h, dense_in.compute_dtype)), novelty
 
+    def distance(self, inputs):
+        """How far each row lies from the training rows: ``log1p(mean(z**2))``,
+        shape ``(n,)``, ``z`` the row's activations in ``attention_net``
+        standardized by the moving statistics of its BatchNormalization (what
+        the ``novelty`` term scales). Inference mode: nothing is updated."""
+        self._check_shape(inputs.shape)
+        dense_in, bn, _ = self.attention_net.layers
+        h = dense_in(inputs)
+        dtype = keras.backend.result_type(h.dtype, "float32")
+        z = (ops.cast(h, dtype) - ops.cast(bn.moving_mean, dtype)) * ops.rsqrt(
+            ops.cast(bn.moving_variance, dtype) + bn.epsilon)
+        return ops.log1p(ops.mean(ops.square(z), axis=-1))
+
     def _logits(self, inputs, training, sample_weight):
         """``temperature * score - novelty * log1p(d2)`` of each row, shape ``(n,)``,
         in float32 (or wider) even under mixed precision."""

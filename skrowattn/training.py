@@ -12,29 +12,28 @@ from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
 import numpy as np
 from keras import layers, ops
-from skrowattn._tensors import get_weights, to_numpy
+from skrowattn._tensors import to_numpy
 
 
 class PassRowWeights(layers.Layer):
-    """Calls the backbone with the rows' sample weights and learned row scores
-    in Keras' call context, where every RowAttention inside picks them up,
-    however deeply nested."""
+    """Calls the backbone with the rows' sample weights in Keras' call context,
+    where every RowAttention inside picks them up, however deeply nested."""
 
     def __init__(self, backbone, **kwargs):
         super().__init__(**kwargs)
         self.backbone = backbone
-        self._register_call_context_args("sample_weight", "row_offset")
+        self._register_call_context_args("sample_weight")
         self.built = True  # the backbone is built already
 
-    def call(self, x, training=None, sample_weight=None, row_offset=None):
-        """Calls the backbone on ``x`` with the row weights and scores in Keras'
-        call context, where every RowAttention layer finds them."""
+    def call(self, x, training=None, sample_weight=None):
+        """Calls the backbone on ``x`` with the row weights in Keras' call
+        context, where every RowAttention layer finds them."""
         return self.backbone(x, training=training)
 
 
 class Network(keras.Model):
-    """The backbone, called on ``(X, w, d)`` so that its RowAttention sees the
-    row weights ``w`` and the learned row scores ``d``."""
+    """The backbone, called on ``(X, w)`` so that its RowAttention sees the row
+    weights ``w``."""
 
     def __init__(self, backbone, **kwargs):
         super().__init__(**kwargs)
@@ -43,9 +42,9 @@ class Network(keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
-        """``inputs`` is ``(x, row weights, row scores)``; both reach every RowAttention."""
-        x, w, d = inputs
-        return self.pass_weights(x, training=training, sample_weight=w, row_offset=d)
+        """``inputs`` is ``(x, row weights)``; the weights reach every RowAttention."""
+        x, w = inputs
+        return self.pass_weights(x, training=training, sample_weight=w)
 
 
 def per_row_loss(kind, y, logits):
@@ -60,6 +59,23 @@ def per_row_loss(kind, y, logits):
 
 # Shrinkage of a row's learned score toward 0, each time the row is seen.
 ROW_DECAY = 0.01
+
+
+def row_step(d, losses, w, row_rate, xp):
+    """The change of a batch's row scores ``d``: one step ``row_rate`` of
+    gradient descent on the batch's per-row ``losses`` weighted by the softmax
+    of ``d`` (rows of weight ``w``), shrunk toward 0 by ``ROW_DECAY``. ``xp`` is
+    ``keras.ops`` inside the compiled loop, NumPy outside it."""
+    seen = w > 0
+    # The softmax over the batch's rows, a row of weight k counted k times:
+    # the gradient of sum(p * losses) by d is p * (losses - mean), and per
+    # unit of the row's weight (times sum(w) / w) a row of weight k moves as
+    # each of k copies would.
+    p = w * xp.exp(d - xp.max(xp.where(seen, d, xp.min(d))))
+    p = p / xp.sum(p)
+    per_row = p * (losses - xp.sum(p * losses)) * xp.sum(w) / xp.where(seen, w, 1.0)
+    return -(per_row + ROW_DECAY * d) * xp.where(seen, row_rate, 0.0 * row_rate)
+
 
 # Adam as scikit-learn's MLP (and Keras) compute it.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
@@ -148,12 +164,15 @@ class Trainer:
     inside the graph (see ``prepare``); the shuffling stays in NumPy.
 
     With ``row_rate > 0``, every training row also has a learned score ``d``
-    ("data parameters", Saxena et al., NeurIPS 2019), added to its logit in the
-    RowAttention softmax: plain gradient descent with step ``row_rate`` on the
-    row's own loss (the gradient per unit of the row's weight, so that a row of
-    weight k moves as each of k copies would), shrunk toward 0 by
-    ``ROW_DECAY`` each time the row is seen. A row the network cannot fit (a
-    wrong label) lowers its score; ``row_scores()`` reads them after training.
+    ("data parameters", Saxena et al., NeurIPS 2019): after each step, one step
+    ``row_rate`` of gradient descent on the batch's per-row losses weighted by
+    ``softmax(d)`` over the batch (per unit of the row's weight, so that a row
+    of weight k moves as each of k copies would), shrunk toward 0 by
+    ``ROW_DECAY`` each time the row is seen. A row whose loss stays above its
+    batch's (a wrong label) lowers its score; ``row_scores()`` reads them after
+    training. The scores do not act on the network: letting them into the
+    RowAttention softmax during training cost clean tables their accuracy
+    (``docs/sample-weights.md``), so the model is the same with or without them.
     """
 
     def __init__(self, backbone, loss, alpha, learning_rate, row_rate=0.0):
@@ -175,6 +194,7 @@ class Trainer:
         self._kernels = [i for i, v in enumerate(trainable) if v.path.endswith("kernel")]
         self._data = self._buffers = None
         self.row_offsets = None  # the rows' scores, made for each fit by prepare()
+        self._scores = None
 
     def _make_loop(self, steps):
         """The backend's compiled loop for a fit of ``steps`` steps: a function
@@ -187,10 +207,10 @@ class Trainer:
         """The step's scalars: learning rate, alpha / N, the rows' score rate."""
         return self.learning_rate, self._alpha_over_n, self.row_rate
 
-    def _loss(self, y, logits, w, trainable, alpha_over_n):
-        dtype = logits.dtype
+    def _loss(self, row_losses, w, trainable, alpha_over_n):
+        dtype = row_losses.dtype
         w = ops.cast(w, dtype)
-        loss = ops.sum(w * per_row_loss(self.loss_kind, y, logits)) / ops.sum(w)
+        loss = ops.sum(w * row_losses) / ops.sum(w)
         if self._kernels:
             penalty = sum(ops.sum(ops.square(ops.cast(trainable[i], dtype))) for i in self._kernels)
             loss = loss + 0.5 * ops.cast(alpha_over_n, dtype) * penalty
@@ -206,38 +226,32 @@ class Trainer:
         """
         trainable, non_trainable, m, v, (offsets,), t = state
         lr, alpha_over_n, row_rate = hyper
-        # Without row scores (the default) the step has none of their work.
-        learn_rows = bool(self.row_rate)
-        d = ops.take(offsets, ids) if learn_rows else None
 
-        def loss_fn(trainable, d):
+        def loss_fn(trainable):
             logits, new_non_trainable = self.network.stateless_call(
-                trainable, non_trainable, (x, w, d), training=True
+                trainable, non_trainable, (x, w), training=True
             )
-            return self._loss(y, logits, w, trainable, alpha_over_n), new_non_trainable
+            row_losses = per_row_loss(self.loss_kind, y, logits)
+            loss = self._loss(row_losses, w, trainable, alpha_over_n)
+            return loss, (new_non_trainable, row_losses)
 
-        if learn_rows:
-            (loss, non_trainable), (grads, d_grad) = gradient(
-                lambda params: loss_fn(*params), (trainable, d))
-            offsets = self._row_step(offsets, ids, d, d_grad, w, row_rate)
-        else:
-            (loss, non_trainable), grads = gradient(lambda params: loss_fn(params, None), trainable)
+        (loss, (non_trainable, row_losses)), grads = gradient(loss_fn, trainable)
+        if self.row_rate:  # without row scores the step has none of their work
+            offsets = self._row_step(offsets, ids, row_losses, w, row_rate)
         trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
         return loss, (trainable, non_trainable, m, v, [offsets], t)
 
     @staticmethod
-    def _row_step(offsets, ids, d, d_grad, w, row_rate):
-        """The rows' scores after a step: gradient descent on each row's own loss."""
-        # The gradient of the batch's mean loss, per unit of the row's weight:
-        # times sum(w) / w, the gradient of the row's own loss.
-        w = ops.cast(w, offsets.dtype)
-        seen = ops.cast(w > 0, offsets.dtype)
-        per_row = ops.cast(d_grad, offsets.dtype) * ops.sum(w) / ops.where(w > 0, w, 1.0)
-        step = -ops.cast(row_rate, offsets.dtype) * (per_row + ROW_DECAY * d) * seen
-        offsets = offsets + ops.scatter(ops.expand_dims(ids, 1), step, ops.shape(offsets))
+    def _row_step(offsets, ids, losses, w, row_rate):
+        """The rows' scores after a step: one step of gradient descent on the
+        batch's loss weighted by the softmax of the scores (``row_step``)."""
+        d = ops.take(offsets, ids)
+        step = row_step(d, ops.cast(ops.stop_gradient(losses), d.dtype),
+                        ops.cast(w, d.dtype), ops.cast(row_rate, d.dtype), ops)
         # A score only lowers a row's weight: it marks rows the network cannot
-        # fit, and cannot undo the novelty term for rows it fits.
-        return ops.minimum(offsets, 0.0)
+        # fit, and leaves the others the weight their features give. (A batch
+        # holds each row, or slot, once: its ids do not repeat.)
+        return ops.scatter_update(offsets, ops.expand_dims(ids, 1), ops.minimum(d + step, 0.0))
 
     def _holders(self):
         """The network's variables: trainable, non-trainable."""
@@ -337,13 +351,6 @@ class Trainer:
         """
         self._data = X, W, Y
         self.batch_size = batch_size
-        # The rows' scores start at 0 with every fit. Their vector is sized in
-        # powers of two, so that fits of nearby sizes (cross-validation folds)
-        # share one compiled loop; without row scores (the default) it is a
-        # placeholder of one element, so that no number of rows retraces (or,
-        # under XLA and JAX, recompiles) the loop for it.
-        capacity = 1 << max(8, (len(X) - 1).bit_length()) if self.row_rate else 1
-        self.row_offsets = np.zeros(capacity, self.dtype)
         self._alpha_over_n = self.alpha / float(np.sum(W, dtype=np.float64))
         per_epoch = -(-len(X) // batch_size)
         per_chunk = max(1, CHUNK_ROWS // batch_size)
@@ -354,6 +361,13 @@ class Trainer:
             self.epochs_per_call = 1
         self._buffers = [np.empty((per_chunk, batch_size) + a.shape[1:], a.dtype) for a in (X, W, Y)]
         self._buffers.append(np.zeros((per_chunk, batch_size), np.int32))  # row indices
+        # The rows' scores start at 0 with every fit and live here, in NumPy.
+        # Each call gets them in a vector of one score per row slot of a chunk,
+        # whatever the number of rows, so that no number of rows retraces (or,
+        # under XLA and JAX, recompiles) the loop; without row scores the
+        # vector is a placeholder of one element.
+        self._scores = np.zeros(len(X), self.dtype) if self.row_rate else None
+        self.row_offsets = np.zeros(per_chunk * batch_size if self.row_rate else 1, self.dtype)
         self._loop = self._make_loop(per_epoch * epochs)
 
     def _fill(self, batches, pads):
@@ -396,7 +410,9 @@ class Trainer:
             per_epoch = len(parts[0][0])
             chunk = self._fill(np.concatenate([b for b, _ in parts]),
                                [((e + 1) * per_epoch - 1, pad) for e, (_, pad) in enumerate(parts)])
+            self._scores_in(None)
             totals = self._loop(*chunk, len(orders), per_epoch, float(n), rule)
+            self._scores_out(None)
             return list(totals / n), 0
         # One epoch, in chunks: the rule is the caller's after the epoch.
         batches, pad = self._batches(orders[0])
@@ -406,47 +422,72 @@ class Trainer:
             idx = batches[start:start + per_chunk]
             last = start + per_chunk >= len(batches)
             chunk = self._fill(idx, [(len(idx) - 1, pad if last else 0)])
+            self._scores_in(idx)
             # One group always runs (a non-finite one is undone, and its total kept).
             total += self._loop(*chunk, 1, len(idx), 1.0, (False, 0.0, 0, np.inf, 0))[0]
+            self._scores_out(idx)
             done = min(n, (start + len(idx)) * self.batch_size)
             if stop is not None and stop() and done < n:
                 return [], done
         return [total / n], 0
+
+    def _scores_in(self, batches):
+        """Puts the rows' scores where the next call reads them: by row index
+        when the chunk holds whole epochs (``batches`` None; every row has a
+        slot), else by slot, the chunk's row ids made slot numbers."""
+        if self._scores is None:
+            return
+        offsets = np.zeros(len(self.row_offsets), self.dtype)
+        if batches is None:
+            offsets[:len(self._scores)] = self._scores
+        else:
+            offsets[:batches.size] = self._scores[batches.ravel()]
+            self._buffers[3][:len(batches)] = np.arange(batches.size).reshape(batches.shape)
+        self.row_offsets = offsets
+
+    def _scores_out(self, batches):
+        """Takes the rows' scores back from the call (``_scores_in``'s layout)."""
+        if self._scores is None:
+            return
+        offsets = to_numpy(self.row_offsets)
+        if batches is None:
+            self._scores[:] = offsets[:len(self._scores)]
+        else:
+            # Filler rows (weight 0) repeat a row of the epoch, unchanged: skip them.
+            real = self._buffers[1][:len(batches)].ravel() > 0
+            self._scores[batches.ravel()[real]] = offsets[:batches.size][real]
 
     def release(self):
         """Drops the training data and buffers (the compiled loop stays cached)."""
         self._data = self._buffers = None
 
     def score_rows(self, X, W, Y, batch_size, epochs, rng, shuffle=True):
-        """Learns the scores of rows the network did not train on (those held
-        out for early stopping), ``epochs`` passes with the network frozen;
-        returns them. The network's variables, batch statistics included, and
-        Adam's state are left as they were."""
-        weights, optimizer = get_weights(self.backbone), self.optimizer_state()
-        learning_rate, self.learning_rate = self.learning_rate, 0.0
-        try:
-            batch_size = min(batch_size, len(X))
-            self.prepare(X, W, Y, batch_size, epochs)
-            rule = (False, 0.0, 0, np.inf, 0)
-            done = 0
-            while done < epochs:
-                block = min(self.epochs_per_call, epochs - done)
-                self.run_epochs([rng.permutation(len(X)) if shuffle else np.arange(len(X))
-                                 for _ in range(block)], rule)
-                done += block
-            return self.row_scores(len(X))
-        finally:
-            self.learning_rate = learning_rate
-            self.release()
-            self.backbone.set_weights(weights)
-            self.set_optimizer_state(optimizer)
+        """The scores of rows the network did not train on (those held out for
+        early stopping): ``epochs`` passes of the rows' rule (``_row_step``),
+        in shuffled batches as in training, over their losses under the
+        trained network, which is left as it is. The rule runs in NumPy on the
+        rows' scores alone: a compiled loop of training steps at learning rate
+        0 did the same work with a second trace and a gradient per step."""
+        from skrowattn.inference import make_plan
+
+        losses = to_numpy(per_row_loss(self.loss_kind, Y, make_plan(self.backbone).logits(X)))
+        scores = np.zeros(len(X), self.dtype)
+        batch_size = min(batch_size, len(X))
+        for _ in range(epochs):
+            order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+            for ids in np.split(order, range(batch_size, len(X), batch_size)):
+                d = scores[ids]
+                step = row_step(d, losses[ids].astype(d.dtype), W[ids].astype(d.dtype),
+                                self.row_rate, np)
+                scores[ids] = np.minimum(d + step, 0.0)
+        return scores.astype(np.float64)
 
     def row_scores(self, n):
         """The learned scores of the ``n`` rows of the last fit (``prepare``'s
         order), in log-weight units (0 without row scores)."""
-        if not self.row_rate:
+        if self._scores is None:
             return np.zeros(n)
-        return np.asarray(to_numpy(self.row_offsets)[:n], np.float64)
+        return np.asarray(self._scores[:n], np.float64)
 
     def optimizer_state(self):
         """Adam's moments and step count as NumPy values (to pickle, or to undo a

@@ -87,9 +87,9 @@ def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monk
     seen = []
     run = inference.NumpyPlan.run
 
-    def spy(self, x, until="logits", out=None):
+    def spy(self, x, until="logits", out=None, novelty=0.0):
         seen.append((threading.get_ident(), max(i["num_threads"] for i in blas.info())))
-        return run(self, x, until, out)
+        return run(self, x, until, out, novelty)
 
     monkeypatch.setattr(inference.NumpyPlan, "run", spy)
     blocks = fitted.predict_proba(X), fitted.transform(X), fitted.score_samples(X)
@@ -202,6 +202,30 @@ def test_numpy_weights_from_the_layers_constants_match_keras(keras, normalizatio
     _, expected = layer(x, training=False, return_attention_weights=True)
     got = _NumpyRowAttention(layer, None).weights(x)
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(expected).ravel(), rtol=1e-5)
+
+
+def test_reported_novelty_is_the_layers_novelty_term_in_both_plans(keras, fitted, cancer):
+    # novelty= on the plans' weights: what RowAttention(novelty=) would give the
+    # rows, from the NumPy path and from Keras alike, and nothing else changes.
+    from skrowattn.backbone import find_row_attention
+    from skrowattn.inference import KerasPlan, NumpyPlan
+    from skrowattn.layers import input_model
+
+    X, _ = cancer
+    Xs = fitted._preprocess(X)
+    numpy_plan, keras_plan = NumpyPlan.from_model(fitted.model_), KerasPlan(fitted.model_)
+    layer = find_row_attention(fitted.model_)
+    h = input_model(fitted.model_, layer)(Xs, training=False)
+    c = layer.inference_constants()
+    hidden = keras.ops.convert_to_numpy(layer.attention_net.layers[0](h))
+    d2 = np.mean(np.square((hidden - c["bn_mean"]) * c["bn_inv_std"]), axis=-1)
+    plain = numpy_plan.weights(Xs)
+    expected = plain * (1.0 + d2) ** -2.5
+    np.testing.assert_allclose(numpy_plan.weights(Xs, novelty=2.5), expected, rtol=1e-4)
+    np.testing.assert_allclose(keras_plan.weights(Xs, novelty=2.5), expected, rtol=1e-4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.distance(h)), np.log1p(d2),
+                               rtol=1e-5)
+    np.testing.assert_array_equal(numpy_plan.weights(Xs), plain)
 
 
 def test_fit_predict_and_pickle_raise_no_library_warnings(cancer):

@@ -136,6 +136,43 @@ def test_adam_state_is_carried_between_calls(cancer):
         clf._trainer.set_optimizer_state((m[:1] + m, v, t))
 
 
+def test_row_scores_are_the_same_whatever_the_chunks(monkeypatch):
+    """The rows' scores live in NumPy and go into each call laid out by row
+    (a call of whole epochs) or by slot (an epoch in several chunks): the same
+    epochs in either layout give the same scores, and the same network."""
+    from skrowattn import training
+    from skrowattn.backbone import build_backbone
+
+    X, y = make_classification(n_samples=90, n_features=5, random_state=0)
+    X, W = X.astype("float32"), np.ones(len(X), "float32")
+    Y = np.eye(2, dtype="float32")[y]
+    orders = [np.random.default_rng(e).permutation(len(X)) for e in range(3)]
+
+    def train(chunk_rows, whole):
+        monkeypatch.setattr(training, "CHUNK_ROWS", chunk_rows)
+        backbone = build_backbone(5, 2, hidden_layer_sizes=(6,), attention_layer=1,
+                                  attention_hidden_dim=None, temperature=1.0,
+                                  activation="relu", dropout=0.0, dtype="float32", seed=0)
+        trainer = training.make_trainer(backbone, "multiclass", 1.0, 0.01, row_rate=0.3)
+        trainer.prepare(X, W, Y, 16, len(orders), whole_epochs=whole)
+        rule = (False, 0.0, 0, np.inf, 0)
+        if whole:
+            trainer.run_epochs(orders, rule)
+        else:
+            for order in orders:
+                trainer.run_epochs([order], rule)
+        return trainer.row_scores(len(X)), backbone.get_weights()
+
+    by_row = train(16_384, True)   # one call runs the three epochs
+    assert np.any(by_row[0] < 0)
+    # An epoch a call (its filler rows repeat rows of the same call), and an
+    # epoch of 6 batches in 3 calls of 2.
+    for by_slot in (train(16_384, False), train(32, False)):
+        np.testing.assert_allclose(by_slot[0], by_row[0], rtol=1e-5, atol=1e-6)
+        for a, b in zip(by_slot[1], by_row[1]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_fits_of_other_sizes_reuse_the_compiled_loop():
     """At the defaults nothing in the compiled loop's arguments depends on the
     number of rows beyond the chunk shape: 300 and 700 rows (80 steps a call
