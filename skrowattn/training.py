@@ -463,7 +463,7 @@ class Trainer:
 
     def score_rows(self, X, W, Y, batch_size, epochs, rng, shuffle=True):
         """The scores of rows the network did not train on (those held out for
-        early stopping): ``epochs`` passes of the rows' rule (``_row_step``),
+        early stopping): ``epochs`` passes of the rows' rule (``row_step``),
         in shuffled batches as in training, over their losses under the
         trained network, which is left as it is. The rule runs in NumPy on the
         rows' scores alone: a compiled loop of training steps at learning rate
