@@ -1,7 +1,9 @@
 """The TensorFlow backend's compiled training loop."""
 
+import contextlib
 import os
 
+import numpy as np
 from skrowattn.training import Trainer
 
 # The fewest steps a TensorFlow fit must plan to be worth an XLA compilation.
@@ -12,13 +14,41 @@ from skrowattn.training import Trainer
 XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 1000))
 
 
+@contextlib.contextmanager
+def _without_grappler():
+    """Runs this thread's function calls without Grappler's graph rewrites.
+
+    TensorFlow rewrites a function's graph the first time it runs; for the
+    training loop that took 0.9 s of a new architecture's first call of 2.1 s
+    (breast_cancer, 2 cores) and made later steps no faster (1.60-1.83 s
+    against 1.61-1.73 s for 200 epochs, measured). The call options are
+    thread-local, so the user's own functions keep their rewrites; their
+    setter is not public API, and without it the calls run as before.
+    """
+    try:
+        from tensorflow.core.protobuf import config_pb2
+        from tensorflow.python.eager import context
+
+        ctx = context.context()
+        saved = ctx.function_call_options
+        config = config_pb2.ConfigProto.FromString(saved.config_proto_serialized)
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+        ctx.function_call_options = context.FunctionCallOptions(
+            executor_type=saved.executor_type, config_proto=config)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        ctx.function_call_options = saved
+
+
 class TensorFlowTrainer(Trainer):
     """``Trainer`` whose loop is a ``tf.function``, under XLA for long fits."""
 
     def _make_loop(self, steps):
         import tensorflow as tf
-
-        xla = steps >= XLA_MIN_STEPS
 
         def gradient(loss_fn, trainable):
             with tf.GradientTape() as tape:
@@ -26,7 +56,7 @@ class TensorFlowTrainer(Trainer):
                 loss, aux = loss_fn(trainable)
             return (loss, aux), tape.gradient(loss, trainable)
 
-        def make():
+        def make(xla):
             # No AutoGraph: the loops are explicit graph ops already, and its
             # source-to-source conversion of this code and Keras' took 3.8 s of a
             # first fit's 6.8 s (breast_cancer, 2 cores; 3.1 s without it).
@@ -45,20 +75,33 @@ class TensorFlowTrainer(Trainer):
 
             return loop
 
-        compiled = self._cached("xla" if xla else "graph", make)
+        xla_loop = self._cached("xla", lambda: make(True))
+        # XLA compiles for each shape of the buffers and each number of steps
+        # per group (a compile-time constant of its loop): what it has compiled
+        # in this process, which shorter fits of the same shapes reuse for free.
+        compiled_for = xla_loop.__dict__.setdefault("_skrowattn_compiled", set())
+        shapes = tuple(b.shape for b in self._buffers) + (np.shape(self.row_offsets),)
+        self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
         holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
+            signature = shapes + (group_steps,)
+            xla = steps >= XLA_MIN_STEPS or signature in compiled_for
+            compiled = xla_loop if xla else self._cached("graph", lambda: make(False))
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
             own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
-            totals, ran, own = compiled(holders, own, hyper, xs, ws, ys, ids,
-                                        tf.constant(groups), tf.constant(group_steps),
-                                        tf.constant(rows, tf.float64), rule)
+            with _without_grappler():
+                totals, ran, own = compiled(holders, own, hyper, xs, ws, ys, ids,
+                                            tf.constant(groups), tf.constant(group_steps),
+                                            tf.constant(rows, tf.float64), rule)
             self._set_own_state(own)
+            self.loop_calls["xla" if xla else "graph"] += 1
+            if xla:
+                compiled_for.add(signature)
             return totals.numpy()[:int(ran)]
 
         return run

@@ -208,3 +208,58 @@ def test_partial_fit(cancer):
     Xr, yr = make_regression(n_samples=80, n_features=3, random_state=0)
     reg.partial_fit(Xr, yr).partial_fit(Xr, yr)
     assert reg.n_iter_ == 2
+
+
+
+def test_a_short_fit_reuses_the_xla_compilation_of_its_shapes(cancer, monkeypatch):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA against graph is the TensorFlow trainer's choice")
+    from skrowattn import training_tensorflow as training
+
+    X, y = cancer
+
+    def fit(hidden):
+        clf = quiet_fit(RowAttentionClassifier(hidden_layer_sizes=hidden, max_iter=20,
+                                               random_state=0), X, y)
+        return clf, clf._trainer.loop_calls
+
+    # hidden (11,) and (12,): architectures no other test fits
+    monkeypatch.setattr(training, "XLA_MIN_STEPS", 10**9)  # XLA never by size
+    graph, calls = fit((11,))
+    assert calls["xla"] == 0 and calls["graph"] > 0
+    monkeypatch.setattr(training, "XLA_MIN_STEPS", 0)  # XLA always
+    fit((11,))
+    monkeypatch.setattr(training, "XLA_MIN_STEPS", 10**9)
+    again, calls = fit((11,))  # compiled for these shapes: XLA, with no compilation to wait for
+    assert calls["graph"] == 0 and calls["xla"] > 0
+    _, calls = fit((12,))  # never compiled: the graph
+    assert calls["xla"] == 0 and calls["graph"] > 0
+    # The same model to rounding either way (same seed).
+    np.testing.assert_allclose(again.loss_curve_, graph.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(again.predict_proba(X), graph.predict_proba(X), atol=1e-10)
+    np.testing.assert_allclose(again.sample_weights_, graph.sample_weights_, rtol=1e-8)
+
+
+def test_the_loop_runs_without_grappler_and_leaves_the_callers_options(cancer):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("Grappler is TensorFlow's")
+    from tensorflow.core.protobuf import config_pb2
+    from tensorflow.python.eager import context
+
+    from skrowattn.training_tensorflow import _without_grappler
+
+    def options():
+        return config_pb2.ConfigProto.FromString(
+            context.context().function_call_options.config_proto_serialized)
+
+    before = options()
+    with _without_grappler():
+        assert options().graph_options.rewrite_options.disable_meta_optimizer
+    assert options() == before
+    quiet_fit(RowAttentionClassifier(max_iter=2, random_state=0), *cancer)
+    assert options() == before  # the user's own functions keep their rewrites
+    assert not options().graph_options.rewrite_options.disable_meta_optimizer
