@@ -14,7 +14,10 @@ For each seed: the AUROC of a low ``sample_weights_`` for flagging the corrupted
 rows, at the defaults (learned row scores) and with the novelty term for
 outliers (``OUTLIERS``); beside them the tools a user would pick instead:
 IsolationForest and PyOD's ECOD (outlier scores; they cannot see targets) and
-cleanlab's label quality from a 5-fold LogisticRegression. For outliers, the
+cleanlab's label quality from a 5-fold LogisticRegression; for shuffled
+regression targets, the distance of each target from a 5-fold out-of-fold
+prediction of HistGradientBoosting, and the same with the predictions learned
+from the clean targets (a reference no tool has). For outliers, the
 same AUROCs for new rows (``score_samples`` of the held-out quarter, 10%
 corrupted the same way). And the score on clean held-out rows against MLP*
 trained on the same corrupted data. Mean, min and max over the seeds.
@@ -199,6 +202,9 @@ def corrupt(X, y, kind, classification, seed, fraction=0.1):
 # skrowattn's setting for finding outliers (docs/sample-weights.md): the
 # novelty term in the reported weights, beside the default row scores.
 OUTLIERS = {"novelty": 10.0}
+# The tool for shuffled regression targets (residual_scores).
+RESIDUALS = "out-of-fold residual, HGB"
+RESIDUALS_BOUND = "the same, fitted to clean targets"
 # The weights without the learned row scores: what the features alone give.
 NO_ROW_SCORES = {"row_score_rate": 0.0}
 
@@ -217,6 +223,17 @@ def label_quality(X, y, seed):
                               cv=StratifiedKFold(5, shuffle=True, random_state=seed),
                               method="predict_proba")
     return get_label_quality_scores(codes, probs)
+
+
+def out_of_fold(X, y, seed):
+    """5-fold out-of-fold predictions of HistGradientBoosting behind the usual
+    preprocessing: how far a target is from them (high: a suspect target) is
+    the regression counterpart of cleanlab's out-of-fold label quality."""
+    from sklearn.model_selection import cross_val_predict
+
+    return cross_val_predict(tabular(HistGradientBoostingRegressor(random_state=seed)),
+                             X, np.asarray(y, float), cv=KFold(5, shuffle=True,
+                                                               random_state=seed))
 
 
 def ecod_scores(encoder, X_fit, X_new):
@@ -273,6 +290,13 @@ def weight_study(X, y, classification, kind, seeds, model=None):
             quality = label_quality(Xc, yc, seed)
             if quality is not None:
                 add("cleanlab, LogisticRegression", "auroc", roc_auc_score(bad, -quality))
+        elif kind == "labels":
+            add(RESIDUALS, "auroc", roc_auc_score(bad, np.abs(yc - out_of_fold(Xc, yc, seed))))
+            # Near a bound for any method that compares a target with a
+            # prediction: the same, predictions learned from the *clean* targets.
+            # A shuffled target often lands as close to them as the noise does.
+            add(RESIDUALS_BOUND, "auroc",
+                roc_auc_score(bad, np.abs(yc - out_of_fold(Xc, y_tr, seed))))
         mlp = tabular(MLPClassifier(random_state=seed) if classification
                       else MLPRegressor(random_state=seed)).fit(Xc, yc)
         add("MLP (clean score only)", "clean", mlp.score(X_te, y_te))
@@ -342,13 +366,15 @@ def weights_figure(source, path):
     cases.sort(key=lambda k: k[1] != "outliers")  # outliers first, then the targets
     methods = [("skrowattn, defaults", "sample_weights_, defaults", "#9ecae1"),
                ("skrowattn, novelty=10", "sample_weights_, novelty=10", "#08519c"),
-               (None, "cleanlab (labels) / IsolationForest (outliers)", "#fd8d3c")]
+               (None, "cleanlab (labels) / out-of-fold residual (targets) / "
+                      "IsolationForest (outliers)", "#fd8d3c")]
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.27
     for j, (method, label, color) in enumerate(methods):
         for i, (table, corruption) in enumerate(cases):
-            name = method or ("IsolationForest" if corruption == "outliers"
-                              else "cleanlab, LogisticRegression")
+            name = method or {"outliers": "IsolationForest",
+                              "shuffled": RESIDUALS}.get(corruption,
+                                                         "cleanlab, LogisticRegression")
             values = records.get((table, corruption, name))
             if values is None:
                 continue
@@ -360,8 +386,8 @@ def weights_figure(source, path):
     ax.axhline(0.5, color="gray", lw=0.8, ls=":")
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("AUROC of a low weight")
-    ax.set_title("Which rows are corrupted? (10% of the training rows; bars: mean, dots: seeds;\n"
-                 "no tool for shuffled regression targets)", fontsize=10)
+    ax.set_title("Which rows are corrupted? (10% of the training rows; bars: mean, dots: "
+                 "seeds)", fontsize=10)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
