@@ -275,11 +275,14 @@ class Trainer:
                 holder.assign(value)
         self._set_own_state(state[2:])
 
-    def _cached(self, kind, make):
-        """The compiled loop of this architecture, made by ``make`` if new."""
+    def _cached(self, kind, make=None):
+        """The compiled loop of this architecture, made by ``make`` if new
+        (None if new and no ``make``)."""
         key = _architecture_key(self.backbone, self.loss_kind) + (kind, bool(self.row_rate))
         compiled = _COMPILED.get(key)
         if compiled is None:
+            if make is None:
+                return None
             compiled = _COMPILED[key] = make()
             while len(_COMPILED) > _COMPILED_MAX:
                 _COMPILED.popitem(last=False)

@@ -75,20 +75,24 @@ class TensorFlowTrainer(Trainer):
 
             return loop
 
-        xla_loop = self._cached("xla", lambda: make(True))
         # XLA compiles for each shape of the buffers and each number of steps
         # per group (a compile-time constant of its loop): what it has compiled
         # in this process, which shorter fits of the same shapes reuse for free.
-        compiled_for = xla_loop.__dict__.setdefault("_skrowattn_compiled", set())
+        # (An XLA loop is made only when one runs: the cache keeps 16 loops.)
+        made = self._cached("xla")
+        compiled_for = made.__dict__.get("_skrowattn_compiled", set()) if made else set()
         shapes = tuple(b.shape for b in self._buffers) + (np.shape(self.row_offsets),)
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
+        loops = {}  # this fit's loops, by "under XLA"
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
         holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
             signature = shapes + (group_steps,)
             xla = steps >= XLA_MIN_STEPS or signature in compiled_for
-            compiled = xla_loop if xla else self._cached("graph", lambda: make(False))
+            if xla not in loops:
+                loops[xla] = self._cached("xla" if xla else "graph", lambda: make(xla))
+            compiled = loops[xla]
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
@@ -101,7 +105,7 @@ class TensorFlowTrainer(Trainer):
             self._set_own_state(own)
             self.loop_calls["xla" if xla else "graph"] += 1
             if xla:
-                compiled_for.add(signature)
+                compiled.__dict__.setdefault("_skrowattn_compiled", set()).add(signature)
             return totals.numpy()[:int(ran)]
 
         return run
