@@ -11,8 +11,8 @@ Table 2, what the weights find: the same data with 10% of the rows corrupted,
 once by feature outliers (the row's features times 5), once by wrong targets
 (flipped class labels; for diabetes, targets shuffled among the corrupted rows).
 For each seed: the AUROC of a low ``sample_weights_`` for flagging the corrupted
-rows, at the defaults (learned row scores) and with the novelty term for
-outliers (``OUTLIERS``); beside them the tools a user would pick instead:
+rows, at the defaults (learned row scores and a novelty term of 3), with the
+row scores alone (``LABELS``) and with a strong novelty term (``OUTLIERS``); beside them the tools a user would pick instead:
 IsolationForest and PyOD's ECOD (outlier scores; they cannot see targets) and
 cleanlab's label quality from a 5-fold LogisticRegression; for shuffled
 regression targets, the distance of each target from a 5-fold out-of-fold
@@ -199,8 +199,10 @@ def corrupt(X, y, kind, classification, seed, fraction=0.1):
     return X, y, bad
 
 
-# skrowattn's setting for finding outliers (docs/sample-weights.md): the
-# novelty term in the reported weights, beside the default row scores.
+# Beside the defaults (row scores and a novelty term of 3), skrowattn's
+# settings for one kind of bad row (docs/sample-weights.md): the row scores
+# alone, for wrong targets, and a strong novelty term, for outliers.
+LABELS = {"novelty": 0.0}
 OUTLIERS = {"novelty": 10.0}
 # The tool for shuffled regression targets (residual_scores).
 RESIDUALS = "out-of-fold residual, HGB"
@@ -271,6 +273,7 @@ def weight_study(X, y, classification, kind, seeds, model=None):
         Xc, yc, bad = corrupt(X_tr, y_tr, kind, classification, seed)
         X_new, _, bad_new = corrupt(X_te, y_te, "outliers", classification, seed + 1000)
         for method, params in (("skrowattn, defaults", {}),
+                               ("skrowattn, novelty=0", LABELS),
                                ("skrowattn, novelty=10", OUTLIERS)):
             ours = clone(model).set_params(random_state=seed, **params).fit(Xc, yc)
             add(method, "auroc", roc_auc_score(bad, -ours.sample_weights_))
@@ -318,7 +321,7 @@ def spread(values):
 def table_weights(data, seeds, rows, params, save=None):
     print(f"\nTable 2: what the weights find, 10% of training rows corrupted, {seeds} seeds: "
           f"mean [min, max]; tables sampled to {rows:,} rows; skrowattn parameters "
-          f"{params or 'default'}; 'novelty=10' adds {OUTLIERS}. AUROC of a low "
+          f"{params or 'default'}; 'novelty=0' sets {LABELS}, 'novelty=10' {OUTLIERS}. AUROC of a low "
           "weight (a high outlier score) for the corrupted training rows; for outliers, "
           "also for new rows (the held-out quarter, 10% corrupted the same way); score on "
           "clean held-out rows of the model trained on the corrupted rows")
@@ -349,7 +352,7 @@ def table_weights(data, seeds, rows, params, save=None):
 
 def weights_figure(source, path):
     """Table 2 as a picture: for each table and corruption, the AUROC of
-    skrowattn's weights (defaults, and with the novelty term) beside the
+    skrowattn's weights (defaults, without and with a strong novelty term) beside the
     tool a user would pick (cleanlab for labels, IsolationForest for outliers);
     dots are the seeds, bars their mean."""
     import matplotlib
@@ -364,12 +367,13 @@ def weights_figure(source, path):
             records[r["table"], r["corruption"], r["method"]] = r["auroc"]
     cases = list(dict.fromkeys((t, c) for t, c, _ in records))  # in the run's order
     cases.sort(key=lambda k: k[1] != "outliers")  # outliers first, then the targets
-    methods = [("skrowattn, defaults", "sample_weights_, defaults", "#9ecae1"),
+    methods = [("skrowattn, defaults", "sample_weights_, defaults (novelty=3)", "#6baed6"),
+               ("skrowattn, novelty=0", "sample_weights_, novelty=0", "#c6dbef"),
                ("skrowattn, novelty=10", "sample_weights_, novelty=10", "#08519c"),
                (None, "cleanlab (labels) / out-of-fold residual (targets) / "
                       "IsolationForest (outliers)", "#fd8d3c")]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    width = 0.27
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    width = 0.2
     for j, (method, label, color) in enumerate(methods):
         for i, (table, corruption) in enumerate(cases):
             name = method or {"outliers": "IsolationForest",
@@ -378,7 +382,7 @@ def weights_figure(source, path):
             values = records.get((table, corruption, name))
             if values is None:
                 continue
-            x = i + (j - 1) * width
+            x = i + (j - 1.5) * width
             ax.bar(x, np.mean(values), width, color=color, label=label if i == 0 else None)
             ax.scatter(np.full(len(values), x), values, s=6, color="black", zorder=3)
     ax.set_xticks(range(len(cases)))
@@ -388,7 +392,7 @@ def weights_figure(source, path):
     ax.set_ylabel("AUROC of a low weight")
     ax.set_title("Which rows are corrupted? (10% of the training rows; bars: mean, dots: "
                  "seeds)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
 

@@ -105,7 +105,7 @@ class _NumpyRowAttention:
         logits = c["temperature"] * s.astype(np.float64).ravel()
         strength = c["novelty"] + novelty
         if strength:
-            z = (h - c["bn_mean"]) * c["bn_inv_std"]
+            z = (x - c["input_mean"]) * c["input_inv_std"]
             logits -= strength * np.log1p(np.mean(np.square(z), axis=-1, dtype=np.float64))
         if c["inference"] == "batch":  # the original's batch softmax
             w = softmax(logits)

@@ -39,8 +39,10 @@ def test_numpy_inference_matches_keras(fitted, cancer):
     np.testing.assert_allclose(fitted._logits(X), keras_logits, atol=1e-5, rtol=1e-5)
     from skrowattn.inference import KerasPlan
 
-    out, w = KerasPlan(fitted.model_).attention(Xs)
+    out, _ = KerasPlan(fitted.model_).attention(Xs)
     np.testing.assert_allclose(fitted.transform(X), out, atol=1e-5, rtol=1e-5)
+    # The reported weights: the layer's, with the estimator's novelty term.
+    w = KerasPlan(fitted.model_).weights(Xs, novelty=fitted.novelty)
     np.testing.assert_allclose(fitted.score_samples(X) * fitted._weight_scale, w, rtol=1e-5)
 
 
@@ -156,7 +158,8 @@ def test_one_row_fast_path_matches_keras_and_sklearn_validation(fitted, cancer, 
     logits = keras.ops.convert_to_numpy(fitted.model_(Xs, training=False)).astype(np.float64)
     from skrowattn.inference import KerasPlan
 
-    out, w = KerasPlan(fitted.model_).attention(Xs)
+    out, _ = KerasPlan(fitted.model_).attention(Xs)
+    w = KerasPlan(fitted.model_).weights(Xs, novelty=fitted.novelty)
     rows = [X[i:i + 1] for i in range(10)]
     fast = {
         "predict_proba": np.vstack([fitted.predict_proba(r) for r in rows]),
@@ -217,8 +220,9 @@ def test_reported_novelty_is_the_layers_novelty_term_in_both_plans(keras, fitted
     layer = find_row_attention(fitted.model_)
     h = input_model(fitted.model_, layer)(Xs, training=False)
     c = layer.inference_constants()
-    hidden = keras.ops.convert_to_numpy(layer.attention_net.layers[0](h))
-    d2 = np.mean(np.square((hidden - c["bn_mean"]) * c["bn_inv_std"]), axis=-1)
+    h_np = keras.ops.convert_to_numpy(h)
+    # The layer's inputs standardized by the training rows' running statistics.
+    d2 = np.mean(np.square((h_np - c["input_mean"]) * c["input_inv_std"]), axis=-1)
     plain = numpy_plan.weights(Xs)
     expected = plain * (1.0 + d2) ** -2.5
     np.testing.assert_allclose(numpy_plan.weights(Xs, novelty=2.5), expected, rtol=1e-4)

@@ -305,15 +305,29 @@ def test_novelty_lowers_the_logit_by_the_distance_from_the_tracked_mean(RowAtten
     new = np.concatenate([x[:8], 6.0 * x[:8]])  # 8 typical rows, 8 far away
     _, w_plain = plain(new, training=False, return_attention_weights=True)
     _, w_novel = novel(new, training=False, return_attention_weights=True)
-    # Per row: weight ratio = exp(-novelty * log1p(mean z^2)), z from the batch
-    # norm's moving statistics of attention_net's hidden layer.
-    dense_in, bn, _ = novel.attention_net.layers
-    h = np.maximum(new @ _np(dense_in.kernel) + _np(dense_in.bias), 0)
-    z = (h - _np(bn.moving_mean)) / np.sqrt(_np(bn.moving_variance) + bn.epsilon)
+    # Per row: weight ratio = exp(-novelty * log1p(mean z^2)), z the row's
+    # inputs standardized by the layer's running input statistics.
+    z = (new - _np(novel.input_mean)) / np.sqrt(_np(novel.input_variance) + 1e-3)
     expected = -2.0 * np.log1p(np.mean(z**2, axis=1))
     got = np.log(_np(w_novel).ravel()) - np.log(_np(w_plain).ravel())
     np.testing.assert_allclose(got - got.mean(), expected - expected.mean(), atol=1e-4)
+    np.testing.assert_allclose(_np(novel.distance(new)), -expected / 2.0, rtol=1e-5)
     assert np.median(_np(w_novel)[8:]) < np.median(_np(w_novel)[:8])
+
+
+def test_input_statistics_track_the_weighted_training_rows(RowAttention, rng):
+    x = (3.0 + 2.0 * rng.normal(size=(50, 4))).astype("float32")
+    w = rng.integers(0, 4, size=50).astype("float32")
+    weighted = RowAttention(4, seed=0)
+    repeated = RowAttention(4, seed=0)
+    for _ in range(30):
+        weighted(x, training=True, sample_weight=w)
+        repeated(np.repeat(x, w.astype(int), axis=0), training=True)
+    mean = np.average(x, axis=0, weights=w)
+    variance = np.average((x - mean) ** 2, axis=0, weights=w)
+    for layer in (weighted, repeated):  # a row of weight k counts k times
+        np.testing.assert_allclose(_np(layer.input_mean), mean, rtol=1e-5)
+        np.testing.assert_allclose(_np(layer.input_variance), variance, rtol=1e-4)
 
 
 def test_row_offset_shifts_training_logits_but_not_running_statistics(RowAttention, rng):

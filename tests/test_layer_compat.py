@@ -82,3 +82,23 @@ def test_the_original_name_is_registered_without_renaming_ours(keras):
     assert keras.saving.get_custom_objects()[skrowattn.layers._ORIGINAL_NAME] is RowAttention
     # Our layer still saves under its own name, which the original cannot load.
     assert keras.saving.get_registered_name(RowAttention) == "skrowattn>RowAttention"
+
+
+def test_a_layer_saved_before_the_input_statistics_loads_with_a_warning(keras):
+    # Development builds saved three running statistics; the input mean and
+    # variance came later. The three load; the distance warns it has no origin.
+    layer = RowAttention(4, seed=0)
+    layer.build((None, 4))
+    store = {"0": np.float32(0.7), "1": np.float32(32.0), "2": np.float32(5.0)}
+    with pytest.warns(UserWarning, match="calibrate_row_attention"):
+        layer.load_own_variables(store)
+    assert [float(keras.ops.convert_to_numpy(v)) for v in
+            (layer.moving_log_norm, layer.moving_batch_size, layer.num_updates)] == [
+                pytest.approx(0.7), 32.0, 5.0]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.input_mean), np.zeros(4))
+    # Calibrating sets the inputs' statistics from rows.
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(200, 4)).astype("float32")
+    layer.calibrate(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.input_mean), x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.input_variance), x.var(0),
+                               rtol=1e-4)

@@ -45,8 +45,9 @@ def fit(params, seed):
 
 # One fit per setting is drawn; the title gives its AUROC and the mean over
 # SEEDS draws of the corruption, since one fit alone can rank either way.
-SETTINGS = (("features alone (row_score_rate=0)", {"row_score_rate": 0.0}),
-            ("defaults (learned row scores)", {}))
+SETTINGS = (("features alone (row_score_rate=0, novelty=0)",
+             {"row_score_rate": 0.0, "novelty": 0.0}),
+            ("defaults (row scores, novelty=3)", {}))
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 for ax, (name, params) in zip(axes[:2], SETTINGS):
     runs = [fit(params, seed) for seed in range(SEEDS)]
