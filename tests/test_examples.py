@@ -50,7 +50,7 @@ def test_docs_sample_weight_figure_script_runs(tmp_path):
     done = run_script(FIGURES / "sample_weights.py", SKROWATTN_EXAMPLE_EPOCHS="3",
                       SKROWATTN_FIGURE_SEEDS="2", SKROWATTN_FIGURE_DIR=str(tmp_path))
     assert (tmp_path / "sample_weights.png").stat().st_size > 10_000
-    assert "defaults (learned row scores): AUROC of a low weight for a flipped label" in done.stdout
+    assert "defaults (row scores, novelty=3): AUROC of a low weight for a flipped label" in done.stdout
     assert "over 2 seeds mean" in done.stdout
 
 
