@@ -268,8 +268,9 @@ class RowAttention(layers.Layer):
         h = dense_in(inputs)
         dtype = keras.backend.result_type(h.dtype, "float32")
         h = ops.cast(h, dtype)
-        x = ops.cast(inputs, dtype)
         learning = training and bn.trainable
+        # The inputs in the statistics' dtype, only where they are measured.
+        x = ops.cast(inputs, dtype) if learning or self.novelty else None
         if learning:
             mean, variance = self._moments(h, sample_weight)
             x_mean, x_variance = self._moments(x, sample_weight)
