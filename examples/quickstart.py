@@ -20,8 +20,10 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skrowattn import RowAttentionClassifier  # noqa: E402
 
-# Small settings for the test suite: SKROWATTN_EXAMPLE_EPOCHS=5.
-MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "200"))
+# Each model at its own default number of epochs, unless
+# SKROWATTN_EXAMPLE_EPOCHS sets one for all (the test suite's small settings).
+EPOCHS = ({"max_iter": int(os.environ["SKROWATTN_EXAMPLE_EPOCHS"])}
+          if "SKROWATTN_EXAMPLE_EPOCHS" in os.environ else {})
 
 data = load_breast_cancer(as_frame=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -31,9 +33,9 @@ X_train, X_test, y_train, y_test = train_test_split(
 start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    clf = RowAttentionClassifier(max_iter=MAX_ITER, random_state=0).fit(X_train, y_train)
+    clf = RowAttentionClassifier(**EPOCHS, random_state=0).fit(X_train, y_train)
 seconds = time.perf_counter() - start
-mlp = make_pipeline(StandardScaler(), MLPClassifier(max_iter=MAX_ITER, random_state=0))
+mlp = make_pipeline(StandardScaler(), MLPClassifier(**EPOCHS, random_state=0))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     mlp.fit(X_train, y_train)

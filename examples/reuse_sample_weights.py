@@ -22,7 +22,10 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skrowattn import RowAttentionClassifier  # noqa: E402
 
-MAX_ITER = int(os.environ.get("SKROWATTN_EXAMPLE_EPOCHS", "200"))
+# Each model at its own default number of epochs, unless
+# SKROWATTN_EXAMPLE_EPOCHS sets one for all (the test suite's small settings).
+EPOCHS = ({"max_iter": int(os.environ["SKROWATTN_EXAMPLE_EPOCHS"])}
+          if "SKROWATTN_EXAMPLE_EPOCHS" in os.environ else {})
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 X, y = load_breast_cancer(return_X_y=True)
@@ -35,7 +38,7 @@ noisy[flipped] = 1 - noisy[flipped]
 
 # The defaults: each training row's learned score marks the rows whose labels
 # the network cannot fit (docs/sample-weights.md).
-attention = RowAttentionClassifier(max_iter=MAX_ITER, random_state=0)
+attention = RowAttentionClassifier(**EPOCHS, random_state=0)
 weights = attention.fit(X_train, noisy).sample_weights_
 keep = weights > np.quantile(weights, 0.15)  # drop the 15% lowest-weighted rows
 was_flipped = np.isin(np.arange(len(noisy)), flipped)

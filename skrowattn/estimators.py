@@ -71,6 +71,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -99,6 +100,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         dropout,
         alpha,
         batch_size,
+        learning_rate,
         learning_rate_init,
         max_iter,
         shuffle,
@@ -122,6 +124,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         self.dropout = dropout
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -424,15 +427,17 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         def validate(weights):
             return self._validation_metrics(*val, values=weights)
 
+        cosine = self.learning_rate == "cosine" and not incremental
         monitor = EpochMonitor(
             FitHistory.of(self), self.model_, None if val is None else validate, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change, verbose=self.verbose, epochs=epochs,
-            incremental=incremental, probe=X_tr[:256].astype(self._dtype))
+            incremental=incremental, probe=X_tr[:256].astype(self._dtype), scheduled=cosine)
         rng = np.random.RandomState(seed)
         dtype = self._dtype
         # Validation runs after every epoch, so a call trains one epoch at a time.
         self._trainer.prepare(X_tr.astype(dtype, copy=False), w_tr.astype(dtype),
-                              Y_tr.astype(dtype), batch_size, epochs, whole_epochs=val is None)
+                              Y_tr.astype(dtype), batch_size, epochs, whole_epochs=val is None,
+                              cosine=cosine)
         # Ctrl-C ends training after the current chunk; the model trained so far
         # is kept (see skrowattn.interrupt).
         with catch_interrupt() as guard:
@@ -717,10 +722,23 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         0.9732 / 0.0799 against 0.9727 / 0.0810).
     batch_size : int or "auto", default="auto"
         Rows per gradient step; ``"auto"`` is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    learning_rate : {"cosine", "constant"}, default="cosine"
+        Schedule of Adam's learning rate in ``fit``. ``"cosine"`` decays it
+        from ``learning_rate_init`` to 0 over the ``max_iter`` epochs (cosine
+        annealing, Loshchilov & Hutter 2017): a short fit at a high rate that
+        ends on small steps. ``"constant"`` keeps ``learning_rate_init``
+        throughout, as ``MLPClassifier``'s Adam. Every ``fit``, warm-started
+        or not, runs a schedule of its own; ``partial_fit`` has no horizon and
+        keeps the constant rate. Chosen on the public table suite
+        (``benchmarks/tables.py``): the cosine over 50 epochs from 8e-3 scores
+        as 200 epochs at a constant 1e-3 (paired difference -0.0004, s.e.
+        0.0009, 28 tables x 3 splits; mean accuracy over the 14 classification
+        tables 0.8800 against 0.8814) in 0.56-0.67 of the fit time.
+    learning_rate_init : float, default=8e-3
+        Adam's learning rate (at the start of the schedule).
+    max_iter : int, default=50
+        Maximum number of epochs; with ``learning_rate="cosine"``, the epochs
+        the rate decays over.
     shuffle : bool, default=True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -826,8 +844,9 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
         dropout=0.0,
         alpha=3.0,
         batch_size="auto",
-        learning_rate_init=1e-3,
-        max_iter=200,
+        learning_rate="cosine",
+        learning_rate_init=8e-3,
+        max_iter=50,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -851,6 +870,7 @@ class RowAttentionClassifier(ClassifierMixin, BaseRowAttention):
             dropout=dropout,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
             max_iter=max_iter,
             shuffle=shuffle,
@@ -1052,10 +1072,23 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         tables level with the MLP pipeline at 10 and 20, 10 at 6.
     batch_size : int or "auto", default="auto"
         Rows per gradient step; ``"auto"`` is ``min(200, n_samples)``.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    learning_rate : {"cosine", "constant"}, default="cosine"
+        Schedule of Adam's learning rate in ``fit``. ``"cosine"`` decays it
+        from ``learning_rate_init`` to 0 over the ``max_iter`` epochs (cosine
+        annealing, Loshchilov & Hutter 2017): a short fit at a high rate that
+        ends on small steps. ``"constant"`` keeps ``learning_rate_init``
+        throughout, as ``MLPRegressor``'s Adam. Each ``fit`` (warm-started
+        too) runs its own schedule; ``partial_fit``, which has no horizon,
+        keeps the constant rate. Chosen on the public table suite
+        (``benchmarks/tables.py``, 28 tables x 3 splits): the cosine over 50
+        epochs from 8e-3 is level with 200 epochs at a constant 1e-3 (mean R²
+        over the 14 regression tables 0.6721 against 0.6714) in 0.56-0.67 of
+        the fit time.
+    learning_rate_init : float, default=8e-3
+        Adam's learning rate (at the start of the schedule).
+    max_iter : int, default=50
+        Maximum number of epochs; with ``learning_rate="cosine"``, the epochs
+        the rate decays over.
     shuffle : bool, default=True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -1145,8 +1178,9 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         dropout=0.0,
         alpha=10.0,
         batch_size="auto",
-        learning_rate_init=1e-3,
-        max_iter=200,
+        learning_rate="cosine",
+        learning_rate_init=8e-3,
+        max_iter=50,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -1169,6 +1203,7 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
             dropout=dropout,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
             max_iter=max_iter,
             shuffle=shuffle,

@@ -93,7 +93,7 @@ class EpochMonitor:
     """
 
     def __init__(self, history, model, validate, *, tol, n_iter_no_change, verbose, epochs,
-                 incremental, probe):
+                 incremental, probe, scheduled=False):
         self.history = history
         self.model = model
         self.validate = validate
@@ -102,6 +102,7 @@ class EpochMonitor:
         self.verbose = verbose
         self.epochs = epochs
         self.incremental = incremental
+        self.scheduled = scheduled  # the learning rate decays to 0 at the last epoch
         self.probe = probe
         self.stopped = False
         self.diverged = False
@@ -209,7 +210,8 @@ class EpochMonitor:
                 "partial_fit / warm_start=True to continue.",
                 UserWarning,
             )
-        elif not (self.incremental or self.stopped or self.diverged):
+        elif not (self.incremental or self.scheduled or self.stopped or self.diverged):
+            # (A schedule that ran to its end is a finished fit, not an unfinished one.)
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.epochs}) reached and "
                 "the optimization hasn't converged yet.",

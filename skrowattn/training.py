@@ -7,6 +7,7 @@ Imports Keras; the estimators import it only when they fit.
 
 import collections
 import json
+import math
 
 from skrowattn import _startup  # noqa: F401  (Keras, imported quietly)
 import keras
@@ -79,6 +80,17 @@ def row_step(d, losses, w, row_rate, xp):
 
 # Adam as scikit-learn's MLP (and Keras) compute it.
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
+
+
+def cosine_factor(t, t_start, decay_steps, xp):
+    """The learning rate's factor at Adam's step ``t`` of a fit that began
+    after step ``t_start``: cosine decay from 1 to 0 over ``decay_steps`` steps
+    (Loshchilov & Hutter 2017, without restarts), 1 throughout when
+    ``decay_steps`` is 0. Written here rather than with Keras'
+    ``CosineDecay``, which holds its horizon as a Python number: here it is a
+    value of the compiled loop, so one trace serves fits of every length."""
+    done = xp.minimum((t - t_start - 1.0) / xp.maximum(decay_steps, 1.0), 1.0)
+    return xp.where(decay_steps > 0, 0.5 * (1.0 + xp.cos(math.pi * done)), 1.0 + 0.0 * done)
 
 
 def adam(params, grads, m, v, t, lr):
@@ -205,8 +217,11 @@ class Trainer:
         raise NotImplementedError
 
     def _hyper(self):
-        """The step's scalars: learning rate, alpha / N, the rows' score rate."""
-        return self.learning_rate, self._alpha_over_n, self.row_rate
+        """The step's scalars: learning rate, alpha / N, the rows' score rate,
+        and the learning rate's schedule (Adam's step count when this fit
+        began, the steps its cosine decays over, 0: constant)."""
+        return (self.learning_rate, self._alpha_over_n, self.row_rate, self._t_start,
+                self._decay_steps)
 
     def _loss(self, row_losses, w, trainable, alpha_over_n):
         dtype = row_losses.dtype
@@ -222,11 +237,11 @@ class Trainer:
         and the rows' scores.
 
         ``state`` is (trainable, non-trainable, Adam m, Adam v, [row scores],
-        Adam t); ``hyper`` is (learning rate, alpha / N, row rate); returns
+        Adam t); ``hyper`` is ``_hyper()``'s values; returns
         ``(loss, new_state)``.
         """
         trainable, non_trainable, m, v, (offsets,), t = state
-        lr, alpha_over_n, row_rate = hyper
+        lr, alpha_over_n, row_rate, t_start, decay_steps = hyper
 
         def loss_fn(trainable):
             logits, new_non_trainable = self.network.stateless_call(
@@ -239,6 +254,7 @@ class Trainer:
         (loss, (non_trainable, row_losses)), grads = gradient(loss_fn, trainable)
         if self.row_rate:  # without row scores the step has none of their work
             offsets = self._row_step(offsets, ids, row_losses, w, row_rate)
+        lr = lr * cosine_factor(t + 1.0, t_start, decay_steps, ops)
         trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
         return loss, (trainable, non_trainable, m, v, [offsets], t)
 
@@ -339,7 +355,7 @@ class Trainer:
             group, carry)
         return state, totals, ran
 
-    def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True):
+    def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True, cosine=False):
         """Sets up the compiled loop and its buffers for a fit on these rows.
 
         The batches are gathered, in NumPy, into chunks of a fixed shape of up
@@ -353,12 +369,15 @@ class Trainer:
         overhead (about two thirds of an epoch's time at 263 rows, measured)
         once per chunk instead of once per epoch. Every call gets chunks of one
         shape, whatever the number of rows. ``_make_loop`` is the backend's
-        (``training_tensorflow``, ``training_jax``).
+        (``training_tensorflow``, ``training_jax``). With ``cosine``, the
+        learning rate decays to 0 over the ``epochs`` planned (``cosine_factor``).
         """
         self._data = X, W, Y
         self.batch_size = batch_size
         self._alpha_over_n = self.alpha / float(np.sum(W, dtype=np.float64))
         per_epoch = -(-len(X) // batch_size)
+        self._t_start = float(to_numpy(self.adam_t))
+        self._decay_steps = float(per_epoch * epochs) if cosine else 0.0
         per_chunk = max(1, CHUNK_ROWS // batch_size)
         if whole_epochs and per_epoch <= per_chunk:
             self.epochs_per_call = max(1, min(epochs, per_chunk // per_epoch))

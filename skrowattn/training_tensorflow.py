@@ -73,6 +73,12 @@ class TensorFlowTrainer(Trainer):
                         holder.assign(value)
                 return totals, ran, state[2:]
 
+            # TensorFlow counts traces by the Python function's code, which
+            # every architecture's loop shares: from the fifth network of a
+            # session (a search over hidden sizes, a suite of tables) it warned
+            # of "retracing" that is each loop's first and only trace. It
+            # omits the warning the same way for the functions it restores.
+            loop._omit_frequent_tracing_warning = True
             return loop
 
         # XLA compiles for each shape of the buffers and each number of steps

@@ -73,6 +73,7 @@ CASES = {
     "hidden_layer_sizes=()": (dict(hidden_layer_sizes=()), X, Y, {}, ValueError, "hidden_layer_sizes"),
     "batch_size=0": (dict(batch_size=0), X, Y, {}, ValueError, "batch_size"),
     "learning_rate_init=-1": (dict(learning_rate_init=-1), X, Y, {}, ValueError, "learning_rate_init"),
+    "learning_rate='adaptive'": (dict(learning_rate="adaptive"), X, Y, {}, ValueError, "learning_rate"),
     "validation_fraction=1.5": (dict(validation_fraction=1.5), X, Y, {}, ValueError, "validation_fraction"),
     "max_iter=0": (dict(max_iter=0), X, Y, {}, ValueError, "max_iter"),
     "temperature=0": (dict(temperature=0), X, Y, {}, ValueError, "temperature"),

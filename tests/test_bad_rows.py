@@ -29,8 +29,10 @@ def test_row_scores_mark_flipped_labels_without_changing_predictions(flipped):
     plain = quiet_fit(RowAttentionClassifier(row_score_rate=0.0, random_state=0), X, y)
     clf = quiet_fit(RowAttentionClassifier(random_state=0), X, y)  # row scores: the default
     found = roc_auc_score(bad, -clf.sample_weights_)
-    # Measured 0.988 here, against 0.916 without the row scores.
-    assert found >= 0.97
+    # Measured 0.960 here, against 0.628 without the row scores (0.988 and
+    # 0.916 at the previous defaults, 200 epochs at a constant rate: the
+    # scores take one step an epoch, and now have 50).
+    assert found >= 0.95
     assert found > roc_auc_score(bad, -plain.sample_weights_) + 0.03
     assert clf.sample_weights_.mean() == pytest.approx(1.0)
     # The scores do not act on the network: the same model, the same predictions.

@@ -1,5 +1,7 @@
 """Training (skrowattn.training): stopping rules, early stopping, continuing, progress."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
@@ -29,11 +31,77 @@ def test_xla_and_graph_training_agree(cancer, monkeypatch):
 
 
 def test_n_iter_no_change_above_max_iter_runs_exactly_max_iter(cancer):
-    clf = RowAttentionClassifier(max_iter=7, n_iter_no_change=100, tol=10.0)
+    clf = RowAttentionClassifier(max_iter=7, n_iter_no_change=100, tol=10.0,
+                                 learning_rate="constant")
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         clf.fit(*cancer)
     assert clf.n_iter_ == 7 and len(clf.loss_curve_) == 7
     assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_a_cosine_schedule_that_runs_to_its_end_does_not_warn(cancer):
+    clf = RowAttentionClassifier(max_iter=7, n_iter_no_change=100, tol=10.0,
+                                 learning_rate="cosine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(*cancer)
+    assert clf.n_iter_ == 7
+
+
+def test_cosine_factor_decays_from_one_to_zero():
+    from skrowattn.training import cosine_factor
+
+    t0, steps = 12.0, 8.0
+    t = t0 + 1.0 + np.array([0.0, 2.0, 4.0, 6.0, 8.0, 20.0])  # Adam's count at each step
+    np.testing.assert_allclose(cosine_factor(t, t0, steps, np),
+                               [1.0, 0.5 + 0.5 * np.cos(np.pi / 4), 0.5,
+                                0.5 - 0.5 * np.cos(np.pi / 4), 0.0, 0.0], atol=1e-15)
+    np.testing.assert_array_equal(cosine_factor(t, t0, 0.0, np), np.ones(6))  # constant
+
+
+def _weights(est):
+    """The network's trainable weights, as one vector (the moving statistics
+    update whatever the learning rate)."""
+    return np.concatenate([np.ravel(w) for w in est.model_.trainable_weights])
+
+
+def test_cosine_schedule_scales_each_step(cancer):
+    """One full batch per epoch: the second of two steps is taken at half the
+    rate (the cosine's middle), from the same first step; Adam's moments do
+    not depend on the rate, so its update is half the constant rate's."""
+    X, y = cancer
+    kw = dict(hidden_layer_sizes=(8,), batch_size=len(X), random_state=0)
+    first = _weights(quiet_fit(RowAttentionClassifier(max_iter=1, learning_rate="constant", **kw),
+                               X, y))
+    cosine = _weights(quiet_fit(RowAttentionClassifier(max_iter=2, learning_rate="cosine", **kw),
+                                X, y))
+    constant = _weights(quiet_fit(RowAttentionClassifier(max_iter=2, learning_rate="constant",
+                                                         **kw), X, y))
+    assert np.abs(first - constant).max() > 1e-4
+    np.testing.assert_allclose(first - cosine, 0.5 * (first - constant), atol=1e-9)
+    # A one-epoch cosine fit takes the full rate.
+    one = _weights(quiet_fit(RowAttentionClassifier(max_iter=1, learning_rate="cosine", **kw),
+                             X, y))
+    np.testing.assert_allclose(one, first, atol=1e-12)
+
+
+def test_warm_start_restarts_the_schedule_and_partial_fit_keeps_the_rate(cancer):
+    X, y = cancer
+    kw = dict(hidden_layer_sizes=(8,), batch_size=len(X), random_state=0)
+    a = quiet_fit(RowAttentionClassifier(max_iter=2, learning_rate="cosine", warm_start=True,
+                                         **kw), X, y)
+    b = quiet_fit(RowAttentionClassifier(max_iter=2, learning_rate="cosine", warm_start=True,
+                                         **kw), X, y)
+    # The second fit's one step is its schedule's first: the full rate, as constant.
+    quiet_fit(a.set_params(max_iter=1), X, y)
+    quiet_fit(b.set_params(max_iter=1, learning_rate="constant"), X, y)
+    np.testing.assert_allclose(_weights(a), _weights(b), atol=1e-12)
+    # partial_fit has no horizon: the rate stays learning_rate_init.
+    c, d = (RowAttentionClassifier(learning_rate=rate, **kw) for rate in ("cosine", "constant"))
+    for _ in range(3):
+        c.partial_fit(X, y, classes=[0, 1])
+        d.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(_weights(c), _weights(d), atol=1e-12)
 
 
 def test_stops_when_loss_stalls(cancer):
@@ -264,3 +332,17 @@ def test_the_loop_runs_without_grappler_and_leaves_the_callers_options(cancer):
     quiet_fit(RowAttentionClassifier(max_iter=2, random_state=0), *cancer)
     assert options() == before  # the user's own functions keep their rewrites
     assert not options().graph_options.rewrite_options.disable_meta_optimizer
+
+
+def test_new_networks_do_not_warn_of_retracing(cancer, caplog):
+    """Each network's loop is traced once; TensorFlow counted the loops of
+    different networks as one function and warned from the fifth."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow's tracing warning")
+    X, y = cancer
+    with caplog.at_level("WARNING"):
+        for width in range(3, 10):
+            quiet_fit(RowAttentionClassifier(hidden_layer_sizes=(width,), max_iter=1), X, y)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
