@@ -328,6 +328,9 @@ LATENCY = ("predict", "predict_proba", "transform", "score_samples")
 
 
 def main():
+    if "-h" in sys.argv or "--help" in sys.argv:  # (its few flags are read by hand)
+        print(__doc__)
+        return
     if "--only" in sys.argv:  # e.g. --only small grid: those sections alone
         for name in sys.argv[sys.argv.index("--only") + 1:]:
             SECTIONS[name]()
