@@ -72,8 +72,9 @@ from skrowattn import RowAttentionClassifier, RowAttentionRegressor  # noqa: E40
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 
-def _value(text):
-    """A ``--set`` value: a number (or other JSON value), else the string."""
+def parse_value(text):
+    """A ``--set`` value: a number (or other JSON value), else the string
+    (``benchmarks/tables.py`` parses its ``--set`` with it too)."""
     try:
         return json.loads(text)
     except ValueError:
@@ -508,7 +509,7 @@ def main():
     if args.table in (None, "1"):
         table_predictive(data, 3 if args.quick else 5, args.repeats)
     if args.table in (None, "2"):
-        params = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
+        params = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
         table_weights(data, args.seeds or (2 if args.quick else 5), args.weight_rows, params,
                       args.save)
     if args.table in (None, "3"):

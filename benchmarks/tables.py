@@ -66,7 +66,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from quality import tabular  # noqa: E402  (the impute + scale + one-hot pipeline)
+from quality import parse_value, tabular  # noqa: E402  (tabular: impute + scale + one-hot)
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "tables.jsonl"
 MAX_ROWS = 15_000
@@ -429,13 +429,6 @@ def figure(summary, models, path):
     ax.set_title("Defaults on the public table suite")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-
-
-def parse_value(text):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def main():
