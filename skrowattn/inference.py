@@ -199,14 +199,18 @@ class NumpyPlan:
                     return _scaled(x, scale, X, out), w
         return x if scale is None else _scaled(x, scale, X)
 
-    def _blocks(self, X, until, prepare, novelty=0.0):
+    def _blocks(self, X, until, prepare, novelty=0.0, dtype=None):
         if len(X) <= _NUMPY_CHUNK:  # (the one-row path: nothing more to call)
-            return self.run(prepare(X), until, novelty=novelty)
+            result = self.run(prepare(X), until, novelty=novelty)
+            if until == "attention" and dtype is not None:
+                return result[0].astype(dtype, copy=False), result[1]
+            return result
         bounds = _split(len(X))
         if until == "attention":
-            # Each block's outputs written where they belong: no copy of them all.
+            # Each block's outputs written where they belong, in the dtype
+            # asked for: no copy of them all.
             first = self.run(prepare(X[bounds[0]]), until)
-            out = np.empty((len(X), first[0].shape[1]), first[0].dtype)
+            out = np.empty((len(X), first[0].shape[1]), dtype or first[0].dtype)
             weights = np.empty(len(X), first[1].dtype)
             out[bounds[0]], weights[bounds[0]] = first
 
@@ -224,9 +228,10 @@ class NumpyPlan:
         applied block by block, so that the prepared rows are still in cache)."""
         return self._blocks(X, "logits", prepare)
 
-    def attention(self, X, prepare=_same):
-        """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
-        return self._blocks(X, "attention", prepare)
+    def attention(self, X, prepare=_same, dtype=None):
+        """The attention layer's ``(outputs, weights)`` for the rows ``X``
+        (``dtype``: the outputs', the network's when None)."""
+        return self._blocks(X, "attention", prepare, dtype=dtype)
 
     def weights(self, X, prepare=_same, novelty=0.0):
         """The attention layer's weight of each row of ``X``, shape ``(n,)``, with a
@@ -266,15 +271,17 @@ class KerasPlan:
         return layer, (self._probe(prepare(X[rows]), training=False)
                        for rows in _split(len(X), _KERAS_CHUNK))
 
-    def attention(self, X, prepare=_same):
-        """The attention layer's ``(outputs, weights)`` for the rows ``X``."""
+    def attention(self, X, prepare=_same, dtype=None):
+        """The attention layer's ``(outputs, weights)`` for the rows ``X``
+        (``dtype``: the outputs', the network's when None)."""
         layer, inputs = self._attention_inputs(X, prepare)
         outs, weights = [], []
         for h in inputs:
             out, w = layer(h, training=False, return_attention_weights=True)
             outs.append(to_numpy(out))
             weights.append(to_numpy(w).ravel())
-        return np.concatenate(outs), np.concatenate(weights)
+        out = np.concatenate(outs)
+        return out.astype(dtype or out.dtype, copy=False), np.concatenate(weights)
 
     def weights(self, X, prepare=_same, novelty=0.0):
         """The attention layer's weight of each row of ``X``, shape ``(n,)``, with a

@@ -13,3 +13,12 @@ def quiet_fit(est, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(*args, **kwargs)
+
+
+def rounding(est):
+    """``assert_allclose`` tolerances for two computations of ``est``'s network
+    that differ only in rounding: float64 networks (float64 tables of at most
+    ``FLOAT64_MAX_ROWS`` rows) agree to 1e-10, float32 ones to 1e-6."""
+    if est._dtype == "float64":
+        return dict(rtol=1e-10, atol=1e-12)
+    return dict(rtol=1e-5, atol=1e-7)

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skrowattn import RowAttentionClassifier, RowAttentionRegressor
 
-from _helpers import FAST, quiet_fit
+from _helpers import FAST, quiet_fit, rounding
 
 
 # -- targets ----------------------------------------------------------------------
@@ -120,6 +120,41 @@ def test_transform_and_feature_names(fitted, cancer):
     df = fitted.set_output(transform="pandas").transform(X)
     fitted.set_output(transform="default")
     assert list(df.columns) == list(names)
+
+
+def test_networks_compute_in_float32_except_on_a_few_dozen_float64_rows(cancer):
+    """float32 steps take half the time; a float64 table of at most 64 rows
+    trains in float64 (exact sample weights there), and the outputs keep the
+    caller's dtype either way."""
+    import keras
+
+    from skrowattn._tensors import FLOAT64_MAX_ROWS
+
+    X, y = cancer
+    small = slice(0, FLOAT64_MAX_ROWS)
+    cases = [(X, "float32"), (X.astype(np.float32), "float32"),
+             (X[small].astype(np.float32), "float32")]
+    if keras.backend.backend() != "jax":  # (JAX without x64 has no float64)
+        cases.append((X[small], "float64"))
+    for data, dtype in cases:
+        clf = quiet_fit(RowAttentionClassifier(**FAST), data, y[:len(data)])
+        assert clf._dtype == dtype
+        assert {str(w.dtype) for w in clf.model_.get_weights()} == {dtype}
+        assert clf.predict_proba(data).dtype == np.float64
+        for given in (np.float32, np.float64):
+            assert clf.transform(data.astype(given)).dtype == given
+
+
+def test_transform_of_many_rows_is_written_in_the_callers_dtype(fitted, cancer):
+    """Large inputs go through the network in blocks written straight into an
+    array of the caller's float dtype: the same values as a small call's."""
+    from skrowattn import inference
+
+    X = np.tile(cancer[0], (inference._NUMPY_CHUNK // len(cancer[0]) + 2, 1))
+    Z = fitted.transform(X)
+    assert Z.dtype == np.float64 and Z.flags.c_contiguous and len(Z) == len(X)
+    np.testing.assert_allclose(Z[-len(cancer[0]):], fitted.transform(cancer[0]), **rounding(fitted))
+    assert fitted.transform(X.astype(np.float32)).dtype == np.float32
 
 
 # -- the ecosystem ---------------------------------------------------------------------

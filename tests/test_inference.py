@@ -7,7 +7,7 @@ import pytest
 
 from skrowattn import RowAttentionClassifier
 
-from _helpers import FAST, quiet_fit
+from _helpers import FAST, quiet_fit, rounding
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -109,7 +109,7 @@ def test_blocks_run_in_parallel_threads_and_match_one_block(fitted, cancer, monk
     whole = fitted.predict_proba(X), fitted.transform(X), fitted.score_samples(X)
     assert len(seen) == 3
     for got, expected in zip(blocks, whole):
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got, expected, **rounding(fitted))
     np.testing.assert_array_equal(X, before)
 
 

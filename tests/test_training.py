@@ -78,7 +78,9 @@ def test_cosine_schedule_scales_each_step(cancer):
     constant = _weights(quiet_fit(RowAttentionClassifier(max_iter=2, learning_rate="constant",
                                                          **kw), X, y))
     assert np.abs(first - constant).max() > 1e-4
-    np.testing.assert_allclose(first - cosine, 0.5 * (first - constant), atol=1e-9)
+    # (The steps are about 4e-3: a factor 1% off 0.5 would leave 4e-5.)
+    atol = 1e-9 if np.asarray(first).dtype == np.float64 else 1e-7
+    np.testing.assert_allclose(first - cosine, 0.5 * (first - constant), atol=atol)
     # A one-epoch cosine fit takes the full rate.
     one = _weights(quiet_fit(RowAttentionClassifier(max_iter=1, learning_rate="cosine", **kw),
                              X, y))
@@ -139,8 +141,9 @@ def test_early_stopping_trains_on_while_the_validation_loss_falls():
     quiet_fit(clf, X, y)
     flat = clf.validation_scores_[0]
     assert clf.validation_scores_[:5] == [flat] * 5  # longer than n_iter_no_change
-    # Training went on, and kept an epoch whose held-out log-loss fell far.
-    assert clf.n_iter_ > 20
+    # Training went on, well past the 5 epochs after which the accuracy alone
+    # stopped, and kept an epoch whose held-out log-loss fell far.
+    assert np.argmin(clf.validation_loss_curve_) >= 2 * 5
     assert min(clf.validation_loss_curve_) < 0.5 * clf.validation_loss_curve_[0]
     assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.9
 
@@ -304,10 +307,11 @@ def test_a_short_fit_reuses_the_xla_compilation_of_its_shapes(cancer, monkeypatc
     assert calls["graph"] == 0 and calls["xla"] > 0
     _, calls = fit((12,))  # never compiled: the graph
     assert calls["xla"] == 0 and calls["graph"] > 0
-    # The same model to rounding either way (same seed; 1e-9 apart on
-    # TensorFlow 2.16, to the last digit on 2.21).
-    np.testing.assert_allclose(again.loss_curve_, graph.loss_curve_, rtol=1e-7)
-    np.testing.assert_allclose(again.predict_proba(X), graph.predict_proba(X), atol=1e-7)
+    # The same model to rounding either way (same seed; float64 networks were
+    # 1e-9 apart on TensorFlow 2.16, to the last digit on 2.21; float32 ones
+    # round differently under XLA, 3e-7 apart).
+    np.testing.assert_allclose(again.loss_curve_, graph.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(again.predict_proba(X), graph.predict_proba(X), atol=1e-6)
     np.testing.assert_allclose(again.sample_weights_, graph.sample_weights_, rtol=1e-6)
 
 
