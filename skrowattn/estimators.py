@@ -280,8 +280,11 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     def _new_trainer(self, model):
         from skrowattn.training import make_trainer
 
+        # The default network's input goes into its first Dense layer alone
+        # (unless the attention sits on the inputs): it can train on padded inputs.
         trainer = make_trainer(model, self._loss_kind, self.alpha, self.learning_rate_init,
-                               self.row_score_rate)
+                               self.row_score_rate,
+                               pad_inputs=self.backbone is None and self.attention_layer > 0)
         # Adam's state from a pickle or from before a failed fit: continue with it.
         state = self.__dict__.pop("_optimizer_state", None)
         if state is not None:

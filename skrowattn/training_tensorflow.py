@@ -92,6 +92,13 @@ class TensorFlowTrainer(Trainer):
         loops = {}  # this fit's loops, by "under XLA"
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
         holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
+        kernel = padded = None
+        if self._padded is not None:
+            # The loop trains a padded copy of the first kernel (Trainer._pad),
+            # made from the network's before each call and copied back after.
+            index = self._padded[0]
+            kernel = holders[0][index]
+            padded = holders[0][index] = tf.Variable(self._pad_kernel(kernel))
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
             signature = shapes + (group_steps,)
@@ -104,10 +111,14 @@ class TensorFlowTrainer(Trainer):
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
             own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
+            if padded is not None:
+                padded.assign(self._pad_kernel(kernel))
             with _without_grappler():
                 totals, ran, own = compiled(holders, own, hyper, xs, ws, ys, ids,
                                             tf.constant(groups), tf.constant(group_steps),
                                             tf.constant(rows, tf.float64), rule)
+            if padded is not None:
+                kernel.assign(padded[:self._padded[1]])
             self._set_own_state(own)
             self.loop_calls["xla" if xla else "graph"] += 1
             if xla:

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from skrowattn import RowAttentionClassifier, RowAttentionRegressor
 
-from _helpers import FAST, quiet_fit
+from _helpers import FAST, quiet_fit, rounding
 
 
 def test_xla_and_graph_training_agree(cancer, monkeypatch):
@@ -248,22 +248,51 @@ def test_fits_of_other_sizes_reuse_the_compiled_loop():
     """At the defaults nothing in the compiled loop's arguments depends on the
     number of rows beyond the chunk shape: 300 and 700 rows (80 steps a call
     either way) run one trace."""
-    from skrowattn import training
-
     X, y = make_classification(n_samples=700, n_features=6, random_state=0)
-
-    def traces():
-        counts = []
-        for loop in training._COMPILED.values():
-            count = getattr(loop, "experimental_get_tracing_count", None)  # TensorFlow
-            counts.append(count() if count else loop._cache_size())  # JAX
-        return sum(counts)
-
     settings = dict(hidden_layer_sizes=(5,), max_iter=100, random_state=0)
     quiet_fit(RowAttentionClassifier(**settings), X[:300], y[:300])
-    before = traces()
+    before = _traces()
     quiet_fit(RowAttentionClassifier(**settings), X, y)
-    assert traces() == before
+    assert _traces() == before
+
+
+def _traces():
+    """Traces (TensorFlow) or compilations (JAX) of every cached loop."""
+    from skrowattn import training
+
+    counts = []
+    for loop in training._COMPILED.values():
+        count = getattr(loop, "experimental_get_tracing_count", None)  # TensorFlow
+        counts.append(count() if count else loop._cache_size())  # JAX
+    return sum(counts)
+
+
+def test_tables_of_other_widths_reuse_the_compiled_loop(monkeypatch):
+    """Inputs padded with zero columns to a multiple of 16: 17 to 32 columns
+    run one loop, and the model is the one trained without padding."""
+    from skrowattn import training
+
+    X, y = make_classification(n_samples=300, n_features=32, random_state=0)
+    settings = dict(hidden_layer_sizes=(7,), max_iter=5, random_state=0)
+    padded = quiet_fit(RowAttentionClassifier(**settings), X[:, :20], y)
+    assert padded._trainer._padded == (0, 20, 32)
+    before = _traces()
+    for width in (17, 25, 32):
+        quiet_fit(RowAttentionClassifier(**settings), X[:, :width], y)
+    assert _traces() == before
+    # (and no padding where the attention takes the inputs themselves)
+    assert quiet_fit(RowAttentionClassifier(attention_layer=0, **settings),
+                     X[:, :20], y)._trainer._padded is None
+    monkeypatch.setattr(training, "WIDTH_STEP", 1)
+    plain = quiet_fit(RowAttentionClassifier(**settings), X[:, :20], y)
+    assert plain._trainer._padded is None
+    assert padded.model_.get_weights()[0].shape == plain.model_.get_weights()[0].shape == (20, 7)
+    np.testing.assert_allclose(padded.loss_curve_, plain.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(padded.predict_proba(X[:, :20]), plain.predict_proba(X[:, :20]),
+                               **rounding(plain))
+    # Adam's state is kept at the network's own shapes (for pickles and warm starts)
+    m, v, _ = padded._trainer.optimizer_state()
+    assert m[0].shape == v[0].shape == (20, 7)
 
 
 def test_partial_fit(cancer):
