@@ -125,6 +125,8 @@ def fast_path_error(model):
         h = probe(Xs, training=False)
     out, w = layer(h, training=False, return_attention_weights=True)
     out, w = keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(w).ravel()
+    # The reported weights carry the estimator's novelty term on top of the layer's.
+    w = w * np.exp(-model._weight_novelty * keras.ops.convert_to_numpy(layer.distance(h)))
     return max(
         np.abs(model.predict_proba(X)[:, 1] - proba[:, 0]).max(),
         np.abs(model.transform(X) - out).max(),

@@ -7,15 +7,16 @@ import numpy as np
 from skrowattn.training import Trainer
 
 # The fewest steps a TensorFlow fit must plan to be worth an XLA compilation.
-# In float32 (the networks' dtype since 2026-11-27) XLA's steps are 1.5x as
-# fast as the graph executor's (100,000 x 32 rows, hidden (64, 32), batch 256:
-# later fits 0.68 s against 1.0 s), but the compilation made the first fit
-# 6.6 s against 4.2 s, and the public table suite's fits (up to 2,550 planned
-# steps, three splits a table) took 51 s on the graph executor against 63 s
-# with XLA from 1,000 steps (measured, 2 cores). Fits of shapes XLA has already
-# compiled in the process (cross-validation folds, a search's candidates) use
-# it whatever their number of steps.
-XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 10000))
+# Measured on 2 cores (100,000 x 32 rows, batch 256): XLA steps run twice as
+# fast, and a first fit of 1,950 steps took as long with XLA's compilation as
+# without; later fits of the same shapes (cross-validation folds, a search's
+# candidates) reuse the compilation, so from 1,000 steps they gain. In float32
+# (the networks' dtype since 2026-11-27) XLA's steps are 1.5x as fast: a
+# threshold of 10,000 made single fits faster (the first 100,000-row fit
+# 4.2 s against 6.6 s; the table suite 3.4x the MLP's fit time against 3.75x)
+# but repeated fits slower (the same fit's median of three 1.0 s against
+# 0.68 s, 0.83x the MLP's training throughput against 1.13x), so 1,000 stays.
+XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 1000))
 
 
 @contextlib.contextmanager
