@@ -5,6 +5,7 @@
 is imported on the first fit or load, never at import time.
 """
 
+import functools
 import inspect
 import time
 import warnings
@@ -250,24 +251,31 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         return X, y, sample_weight
 
     # -- fitting -------------------------------------------------------------
-    def _make_backbone(self, n_features, n_outputs, dtype, seed=None):
+    def _default_backbone(self, n_outputs, dtype, seed=None):
+        """``build_backbone`` with this estimator's settings, as a function of
+        the number of input columns."""
         from skrowattn import backbone as bb
 
+        return functools.partial(
+            bb.build_backbone,
+            n_outputs=n_outputs,
+            hidden_layer_sizes=self._hidden_sizes(),
+            attention_layer=self.attention_layer,
+            attention_hidden_dim=self.attention_hidden_dim,
+            temperature=self.temperature,
+            activation=self.activation,
+            dropout=self.dropout,
+            dtype=dtype,
+            seed=seed,
+        )
+
+    def _make_backbone(self, n_features, n_outputs, dtype, seed=None):
         if self.backbone is None:
-            return bb.build_backbone(
-                n_features,
-                n_outputs,
-                hidden_layer_sizes=self._hidden_sizes(),
-                attention_layer=self.attention_layer,
-                attention_hidden_dim=self.attention_hidden_dim,
-                temperature=self.temperature,
-                activation=self.activation,
-                dropout=self.dropout,
-                dtype=dtype,
-                seed=seed,
-            )
+            return self._default_backbone(n_outputs, dtype, seed)(n_features)
         model = self.backbone(n_features, n_outputs)
         import keras
+
+        from skrowattn import backbone as bb
 
         if not isinstance(model, keras.Model):
             raise TypeError(
@@ -282,9 +290,11 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
 
         # The default network's input goes into its first Dense layer alone
         # (unless the attention sits on the inputs): it can train on padded inputs.
+        padded = None
+        if self.backbone is None and self.attention_layer > 0:
+            padded = self._default_backbone(model.outputs[0].shape[-1], self._dtype)
         trainer = make_trainer(model, self._loss_kind, self.alpha, self.learning_rate_init,
-                               self.row_score_rate,
-                               pad_inputs=self.backbone is None and self.attention_layer > 0)
+                               self.row_score_rate, padded_network=padded)
         # Adam's state from a pickle or from before a failed fit: continue with it.
         state = self.__dict__.pop("_optimizer_state", None)
         if state is not None:

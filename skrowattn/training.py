@@ -116,16 +116,16 @@ def adam(params, grads, m, v, t, lr):
     return new_params, new_m, new_v, t
 
 
-def _reshaped(config, input_shapes, shape, seeds=True):
-    """``config`` with the input's shape replaced by ``shape`` wherever the
-    config repeats it (and without initializer seeds unless ``seeds``)."""
+def _family(config, input_shapes):
+    """``config`` without initializer seeds, and with the input's shape made a
+    wildcard wherever the config repeats it (a hidden layer of the input's
+    width too: the key then only matches fewer networks)."""
     if isinstance(config, dict):
-        return {k: _reshaped(v, input_shapes, shape, seeds) for k, v in config.items()
-                if seeds or k != "seed"}
+        return {k: _family(v, input_shapes) for k, v in config.items() if k != "seed"}
     if isinstance(config, (list, tuple)):
         if list(config) in input_shapes:
-            return shape
-        return [_reshaped(v, input_shapes, shape, seeds) for v in config]
+            return "input shape"
+        return [_family(v, input_shapes) for v in config]
     return config
 
 
@@ -137,8 +137,7 @@ def _architecture_key(backbone, loss, width=None):
     input_shapes = [list(t.shape) for t in backbone.inputs] if width else []
     with _startup.no_tensorflow_import():
         config = backbone.get_config()
-    config = json.dumps(_reshaped(config, input_shapes, "input shape", seeds=False),
-                        sort_keys=True, default=repr)
+    config = json.dumps(_family(config, input_shapes), sort_keys=True, default=repr)
     return (config, width, loss, keras.backend.backend())
 
 
@@ -162,11 +161,12 @@ _COMPILED_MAX = 16
 CHUNK_ROWS = 16384
 
 
-def make_trainer(backbone, loss, alpha, learning_rate, row_rate=0.0, pad_inputs=False):
+def make_trainer(backbone, loss, alpha, learning_rate, row_rate=0.0, padded_network=None):
     """The trainer of the current Keras backend (each in its own module, as
-    Keras keeps its backends' trainers). ``pad_inputs``: train on inputs
-    padded with zero columns to a multiple of ``WIDTH_STEP`` (only for a
-    backbone whose input goes into a Dense layer ``hidden_1`` alone)."""
+    Keras keeps its backends' trainers). ``padded_network(width)``: the same
+    network for inputs of another width, to train on inputs padded with zero
+    columns to a multiple of ``WIDTH_STEP`` (only for a backbone whose input
+    goes into a Dense layer ``hidden_1`` alone)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         from skrowattn.training_tensorflow import TensorFlowTrainer as cls
@@ -178,7 +178,12 @@ def make_trainer(backbone, loss, alpha, learning_rate, row_rate=0.0, pad_inputs=
             f"KERAS_BACKEND is {backend!r}. (The RowAttention layer itself works "
             "with every backend.)"
         )
-    return cls(backbone, loss, alpha, learning_rate, row_rate, pad_inputs)
+    # On JAX the padded network that the loop is traced with costs its first
+    # fit 2-3 s of compilations (Keras' initializers compile once per shape):
+    # breast_cancer's first fit in a fresh process took 5.4-5.6 s against
+    # 3.2-4.0 s unpadded (measured), so JAX trains on the table's own width.
+    return cls(backbone, loss, alpha, learning_rate, row_rate,
+               padded_network if backend == "tensorflow" else None)
 
 
 class Trainer:
@@ -207,7 +212,8 @@ class Trainer:
     (``docs/sample-weights.md``), so the model is the same with or without them.
     """
 
-    def __init__(self, backbone, loss, alpha, learning_rate, row_rate=0.0, pad_inputs=False):
+    def __init__(self, backbone, loss, alpha, learning_rate, row_rate=0.0,
+                 padded_network=None):
         self.backbone = backbone
         self.network = Network(backbone)
         self.loss_kind = loss
@@ -222,7 +228,8 @@ class Trainer:
         # unpadded one, to rounding.
         self._padded = None  # (index of the first kernel, width, padded width)
         self._padded_width = None
-        if pad_inputs:
+        self._padded_network = padded_network
+        if padded_network is not None:
             width = backbone.inputs[0].shape[-1]
             self._padded_width = -(-width // WIDTH_STEP) * WIDTH_STEP
             if self._padded_width != width:
@@ -271,11 +278,7 @@ class Trainer:
         if self._padded is None:
             return self.network
         if self._compute is None:
-            # From the config with the input's shape changed: 4 times faster
-            # than keras.models.clone_model (60 against 250-550 ms, measured).
-            shape = list(self.backbone.inputs[0].shape)
-            config = _reshaped(self.backbone.get_config(), [shape], shape[:-1] + [self._padded[2]])
-            self._compute = Network(keras.Model.from_config(config))
+            self._compute = Network(self._padded_network(self._padded[2]))
         return self._compute
 
     def _make_loop(self, steps):
