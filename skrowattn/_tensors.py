@@ -27,12 +27,12 @@ def get_weights(model):
 # Tables of at most this many rows train in float64 when their input is
 # float64; larger ones in float32. TensorFlow's float64 steps took 2.4x the
 # time of float32 steps at 200 rows a batch, 1.9x at 50 and 1.2x at 20
-# (breast_cancer's network, 2 cores, measured), and the suite's scores did not
-# move (paired difference -0.0008, s.e. 0.0005, docs/benchmarks.md). On a
-# few dozen rows float64 costs nothing and keeps a fit exact to rounding: a
-# row of integer weight k then counts as k copies to 1e-7 (float32's rounding,
-# amplified by training, leaves 1e-3), and the fit on a DataFrame equals the
-# fit on its array.
+# (breast_cancer's network, 2 cores, measured), and the public suite's scores
+# did not move (paired difference +0.0011, s.e. 0.0007, docs/benchmarks.md).
+# On a few dozen rows float64 costs nothing and keeps a fit exact to
+# rounding: a row of integer weight k then counts as k copies to 1e-7
+# (float32's rounding, amplified by training, leaves 1e-3), as scikit-learn's
+# check on 15 rows asks.
 FLOAT64_MAX_ROWS = 64
 
 
