@@ -166,17 +166,18 @@ def test_pipeline_grid_search_and_cross_val(cancer):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search = GridSearchCV(
-            pipe, {"rowattentionclassifier__hidden_layer_sizes": [(8,), (16,)]}, cv=2, n_jobs=1
-        ).fit(X, y)
+            pipe, {"rowattentionclassifier__hidden_layer_sizes": [(8,), (16,)]}, cv=2, n_jobs=1,
+            error_score="raise").fit(X, y)
         search2 = GridSearchCV(
-            pipe, {"rowattentionclassifier__hidden_layer_sizes": [(8,), (16,)]}, cv=2, n_jobs=2
-        ).fit(X, y)
+            pipe, {"rowattentionclassifier__hidden_layer_sizes": [(8,), (16,)]}, cv=2, n_jobs=2,
+            error_score="raise").fit(X, y)
     assert search.best_score_ > 0.8
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], search2.cv_results_["mean_test_score"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        s1 = cross_val_score(RowAttentionRegressor(max_iter=10, random_state=0), X, y.astype(float), cv=2, n_jobs=1)
-        s2 = cross_val_score(RowAttentionRegressor(max_iter=10, random_state=0), X, y.astype(float), cv=2, n_jobs=2)
+        s1, s2 = (cross_val_score(RowAttentionRegressor(max_iter=10, random_state=0), X,
+                                  y.astype(float), cv=2, n_jobs=n_jobs, error_score="raise")
+                  for n_jobs in (1, 2))
     np.testing.assert_allclose(s1, s2)
 
 

@@ -127,7 +127,7 @@ def test_predictions_from_many_threads_leave_blas_as_it_was(fitted, cancer):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: fitted.predict_proba(X), range(12)))
     for got in results:
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got, expected, **rounding(fitted))
     assert [i["num_threads"] for i in blas.info()] == before
 
 

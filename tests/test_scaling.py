@@ -28,7 +28,9 @@ def small_model():
 
 
 def search(X, y, n_jobs=None):
-    return GridSearchCV(small_model(), GRID, cv=3, n_jobs=n_jobs).fit(X, y)
+    # error_score="raise": a fit failing in every worker must fail the test,
+    # not give nan scores that compare equal.
+    return GridSearchCV(small_model(), GRID, cv=3, n_jobs=n_jobs, error_score="raise").fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +51,12 @@ def test_loky_search_matches_serial(data, serial, n_jobs):
 
 def test_randomized_search_and_cross_validate_in_parallel(data):
     X, y = data
-    kwargs = dict(n_iter=3, cv=3, random_state=0)
+    kwargs = dict(n_iter=3, cv=3, random_state=0, error_score="raise")
     one = RandomizedSearchCV(small_model(), GRID, n_jobs=1, **kwargs).fit(X, y)
     two = RandomizedSearchCV(small_model(), GRID, n_jobs=2, **kwargs).fit(X, y)
     assert one.best_params_ == two.best_params_
-    a = cross_validate(small_model(), X, y, cv=3, n_jobs=1)["test_score"]
-    b = cross_validate(small_model(), X, y, cv=3, n_jobs=2)["test_score"]
+    a = cross_validate(small_model(), X, y, cv=3, n_jobs=1, error_score="raise")["test_score"]
+    b = cross_validate(small_model(), X, y, cv=3, n_jobs=2, error_score="raise")["test_score"]
     np.testing.assert_allclose(a, b, atol=1e-9)
 
 
