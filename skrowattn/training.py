@@ -449,8 +449,6 @@ class Trainer:
         (``training_tensorflow``, ``training_jax``). With ``cosine``, the
         learning rate decays to 0 over the ``epochs`` planned (``cosine_factor``).
         """
-        if self._padded is not None:  # zero columns up to the padded width
-            X = np.pad(X, [(0, 0), (0, self._padded[2] - self._padded[1])])
         self._data = X, W, Y
         self.batch_size = batch_size
         self._alpha_over_n = self.alpha / float(np.sum(W, dtype=np.float64))
@@ -464,6 +462,8 @@ class Trainer:
         else:
             self.epochs_per_call = 1
         self._buffers = [np.empty((per_chunk, batch_size) + a.shape[1:], a.dtype) for a in (X, W, Y)]
+        if self._padded is not None:  # zero columns up to the padded width, never filled
+            self._buffers[0] = np.zeros(self._buffers[0].shape[:2] + (self._padded[2],), X.dtype)
         self._buffers.append(np.zeros((per_chunk, batch_size), np.int32))  # row indices
         # The rows' scores start at 0 with every fit and live here, in NumPy.
         # Each call gets them in a vector of one score per row slot of a chunk,
@@ -481,8 +481,11 @@ class Trainer:
         batch norm all weigh rows by ``w``): every step has the shape of the
         others, and an epoch needs no call of its own for a smaller last batch
         (nor, under XLA, a compilation of its own)."""
-        for source, buffer in zip(self._data, self._buffers):
-            np.take(source, batches, axis=0, out=buffer[:len(batches)])
+        for i, (source, buffer) in enumerate(zip(self._data, self._buffers)):
+            out = buffer[:len(batches)]
+            if i == 0 and self._padded is not None:  # the real columns of padded rows
+                out = out[..., :self._padded[1]]
+            np.take(source, batches, axis=0, out=out)
         self._buffers[3][:len(batches)] = batches
         for last, pad in pads:
             if pad:
