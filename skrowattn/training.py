@@ -355,14 +355,12 @@ class Trainer:
         self.adam_m, self.adam_v, self.row_offsets, self.adam_t = list(m), list(v), offsets, t
 
     def _state(self):
-        """The whole state as ``_pure_step`` takes it."""
-        trainable, non_trainable = self._holders()
-        return ((self._pad([v.value for v in trainable]), [v.value for v in non_trainable])
-                + self._own_state())
+        """The whole state as ``_pure_step`` takes it (JAX's trainer, which
+        trains unpadded: ``make_trainer``)."""
+        return tuple([v.value for v in group] for group in self._holders()) + self._own_state()
 
     def _assign(self, state):
-        trainable, non_trainable = state[:2]
-        for group, values in zip(self._holders(), (self._unpad(trainable), non_trainable)):
+        for group, values in zip(self._holders(), state[:2]):
             for holder, value in zip(group, values):
                 holder.assign(value)
         self._set_own_state(state[2:])
