@@ -41,6 +41,16 @@ def test_attention_options_reach_the_layer(cancer):
     assert "Dropout" in names
 
 
+def test_scoring_network_is_16_units_by_default_and_none_gives_the_layers_half_width(
+        fitted, cancer):
+    (layer,) = _attention_position(fitted.model_)[2]
+    assert layer.hidden_dim == 16 and layer.feature_dim == 16  # (half would be 8)
+    clf = quiet_fit(RowAttentionClassifier(hidden_layer_sizes=(12,), attention_hidden_dim=None,
+                                           max_iter=2), *cancer)
+    (layer,) = _attention_position(clf.model_)[2]
+    assert layer.hidden_dim == 6  # RowAttention's own default: half the attended width
+
+
 def test_attention_layer_beyond_the_stack_is_rejected(cancer):
     with pytest.raises(ValueError, match="attention_layer=3"):
         RowAttentionClassifier(hidden_layer_sizes=(8, 8), attention_layer=3).fit(*cancer)
