@@ -3,14 +3,15 @@
 import contextlib
 import os
 
-import numpy as np
 from skrowattn.training import Trainer
 
 # The fewest steps a TensorFlow fit must plan to be worth an XLA compilation.
 # Measured on 2 cores (100,000 x 32 rows, batch 256): XLA steps run twice as
 # fast, and a first fit of 1,950 steps took as long with XLA's compilation as
 # without; later fits of the same shapes (cross-validation folds, a search's
-# candidates) reuse the compilation, so from 1,000 steps they gain. In float32
+# candidates) reuse the compilation, so from 1,000 steps they gain. (A fit of
+# fewer steps never runs under XLA, even where XLA has compiled its shapes: its
+# model must not depend on what ran before it in the process.) In float32
 # (the networks' dtype since 2026-11-27) XLA's steps are 1.5x as fast: a
 # threshold of 10,000 made single fits faster (the first 100,000-row fit
 # 4.2 s against 6.6 s; the table suite 3.4x the MLP's fit time against 3.75x)
@@ -86,15 +87,14 @@ class TensorFlowTrainer(Trainer):
             loop._omit_frequent_tracing_warning = True
             return loop
 
-        # XLA compiles for each shape of the buffers and each number of steps
-        # per group (a compile-time constant of its loop): what it has compiled
-        # in this process, which shorter fits of the same shapes reuse for free.
-        # (An XLA loop is made only when one runs: the cache keeps 16 loops.)
-        made = self._cached("xla")
-        compiled_for = made.__dict__.get("_skrowattn_compiled", set()) if made else set()
-        shapes = tuple(b.shape for b in self._buffers) + (np.shape(self.row_offsets),)
+        # The executor depends on this fit's own planned steps alone. Shorter
+        # fits used to reuse XLA where it had compiled their shapes earlier in
+        # the process, so a fit's model depended on what ran before it: XLA's
+        # float32 rounding differs from the graph's, and training amplifies
+        # it (10,000 rows, 500 steps, one random_state: predicted
+        # probabilities up to 0.086 apart, 11 labels of 10,000 changed).
+        xla = steps >= XLA_MIN_STEPS
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
-        loops = {}  # this fit's loops, by "under XLA"
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
         holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
         kernel = padded = None
@@ -105,12 +105,9 @@ class TensorFlowTrainer(Trainer):
             kernel = holders[0][index]
             padded = holders[0][index] = tf.Variable(self._pad_kernel(kernel))
 
+        compiled = self._cached("xla" if xla else "graph", lambda: make(xla))
+
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
-            signature = shapes + (group_steps,)
-            xla = steps >= XLA_MIN_STEPS or signature in compiled_for
-            if xla not in loops:
-                loops[xla] = self._cached("xla" if xla else "graph", lambda: make(xla))
-            compiled = loops[xla]
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
@@ -126,8 +123,6 @@ class TensorFlowTrainer(Trainer):
                 kernel.assign(padded[:self._padded[1]])
             self._set_own_state(own)
             self.loop_calls["xla" if xla else "graph"] += 1
-            if xla:
-                compiled.__dict__.setdefault("_skrowattn_compiled", set()).add(signature)
             return totals.numpy()[:int(ran)]
 
         return run
