@@ -365,17 +365,14 @@ class Trainer:
                 holder.assign(value)
         self._set_own_state(state[2:])
 
-    def _cached(self, kind, make=None):
-        """The compiled loop of this architecture, made by ``make`` if new
-        (None if new and no ``make``)."""
+    def _cached(self, kind, make):
+        """The compiled loop of this architecture, made by ``make`` if new."""
         if self._architecture is None:  # (1.6 ms; the backbone is the trainer's for good)
             self._architecture = _architecture_key(self.backbone, self.loss_kind,
                                                    self._padded_width)
         key = self._architecture + (kind, bool(self.row_rate))
         compiled = _COMPILED.get(key)
         if compiled is None:
-            if make is None:
-                return None
             self._compute_network()  # built eagerly, before any tracing
             compiled = _COMPILED[key] = make()
             while len(_COMPILED) > _COMPILED_MAX:

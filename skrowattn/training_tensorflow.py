@@ -9,9 +9,7 @@ from skrowattn.training import Trainer
 # Measured on 2 cores (100,000 x 32 rows, batch 256): XLA steps run twice as
 # fast, and a first fit of 1,950 steps took as long with XLA's compilation as
 # without; later fits of the same shapes (cross-validation folds, a search's
-# candidates) reuse the compilation, so from 1,000 steps they gain. (A fit of
-# fewer steps never runs under XLA, even where XLA has compiled its shapes: its
-# model must not depend on what ran before it in the process.) In float32
+# candidates) reuse the compilation, so from 1,000 steps they gain. In float32
 # (the networks' dtype since 2026-11-27) XLA's steps are 1.5x as fast: a
 # threshold of 10,000 made single fits faster (the first 100,000-row fit
 # 4.2 s against 6.6 s; the table suite 3.4x the MLP's fit time against 3.75x)
@@ -87,12 +85,11 @@ class TensorFlowTrainer(Trainer):
             loop._omit_frequent_tracing_warning = True
             return loop
 
-        # The executor depends on this fit's own planned steps alone. Shorter
-        # fits used to reuse XLA where it had compiled their shapes earlier in
-        # the process, so a fit's model depended on what ran before it: XLA's
-        # float32 rounding differs from the graph's, and training amplifies
-        # it (10,000 rows, 500 steps, one random_state: predicted
-        # probabilities up to 0.086 apart, 11 labels of 10,000 changed).
+        # By this fit's own planned steps alone (XLA_MIN_STEPS): shorter fits
+        # used to reuse XLA where it had compiled their shapes before, and
+        # XLA's float32 rounding, amplified by training, made a fit's model
+        # depend on what ran before it (10,000 rows, 500 steps, one
+        # random_state: predicted probabilities up to 0.086 apart).
         xla = steps >= XLA_MIN_STEPS
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
