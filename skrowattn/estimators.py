@@ -451,7 +451,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         # Validation runs after every epoch, so a call trains one epoch at a time.
         self._trainer.prepare(X_tr.astype(dtype, copy=False), w_tr.astype(dtype),
                               Y_tr.astype(dtype), batch_size, epochs, whole_epochs=val is None,
-                              cosine=cosine)
+                              cosine=cosine, sure_epochs=monitor.sure_epochs())
         # Ctrl-C ends training after the current chunk; the model trained so far
         # is kept (see skrowattn.interrupt).
         with catch_interrupt() as guard:

@@ -120,6 +120,14 @@ class EpochMonitor:
         check = self.validate is None and not self.incremental
         return (check, self.tol, self.patience, float(h.best_loss), int(h.no_improvement_count))
 
+    def sure_epochs(self):
+        """The fewest epochs this fit runs before a stopping rule can end it
+        (divergence and Ctrl-C aside): a stop needs more than ``patience``
+        epochs in a row without improvement."""
+        if self.incremental:
+            return self.epochs
+        return max(1, min(self.epochs, self.patience + 1 - self.history.no_improvement_count))
+
     def on_epoch_end(self, loss, seconds):
         """Book-keeping after an epoch; returns True when training must stop."""
         h = self.history

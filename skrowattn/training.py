@@ -48,6 +48,21 @@ class Network(keras.Model):
         return self.pass_weights(x, training=training, sample_weight=w)
 
 
+def _stateless_call(model, trainable, non_trainable, inputs):
+    """``model.stateless_call(trainable, non_trainable, inputs, training=True)``,
+    except that the values are bound with ``StatelessScope.add_update``, which
+    does not ask their static shapes to equal the variables': in a trace of
+    unknown input width (TensorFlow's loop, traced once for every width), the
+    first kernel's value has an unknown dimension."""
+    with keras.StatelessScope() as scope:
+        for group, values in ((model.trainable_variables, trainable),
+                              (model.non_trainable_variables, non_trainable)):
+            for variable, value in zip(group, values, strict=True):
+                scope.add_update((variable, value))
+        outputs = model.call(inputs, training=True)
+    return outputs, [scope.get_current_value(v) for v in model.non_trainable_variables]
+
+
 def per_row_loss(kind, y, logits):
     """Loss of each row: log-loss of sigmoid or softmax outputs, or squared error."""
     y = ops.cast(y, logits.dtype)
@@ -129,24 +144,23 @@ def _family(config, input_shapes):
     return config
 
 
-def _architecture_key(backbone, loss, width=None):
+def _architecture_key(backbone, loss, any_width=False):
     """Same key, same computation: a compiled loop can be reused across fits
     (initializer seeds differ between fits but play no part in a step). With
-    ``width``, the network trains on inputs padded to that width, whatever its
-    own: its input shape is left out of the key."""
-    input_shapes = [list(t.shape) for t in backbone.inputs] if width else []
+    ``any_width`` (the default network, whose TensorFlow loop is traced for
+    any input width), its input shape is left out of the key."""
+    input_shapes = [list(t.shape) for t in backbone.inputs] if any_width else []
     with _startup.no_tensorflow_import():
         config = backbone.get_config()
     config = json.dumps(_family(config, input_shapes), sort_keys=True, default=repr)
-    return (config, width, loss, keras.backend.backend())
+    return (config, loss, keras.backend.backend())
 
 
 # Training pads the encoded columns of the default network's input with zero
-# columns up to a multiple of this: the compiled loop is traced (and, under XLA
-# or JAX, compiled) once per padded width instead of once per width, and a
-# table's width moves with its categories' levels (from split to split, fold to
-# fold). The suite's 84 fits had 24 widths and 6 padded widths; a new width
-# cost 0.4-0.6 s of tracing against a fit of 0.12-0.3 s (measured, 2 cores).
+# columns up to a multiple of this: under XLA the loop is compiled once per
+# padded width instead of once per width, and a table's width moves with its
+# categories' levels (from split to split, fold to fold). (The TensorFlow
+# graph's trace takes any width: TensorFlowTrainer._any_rows_and_width.)
 WIDTH_STEP = 16
 
 
@@ -227,15 +241,15 @@ class Trainer:
         # them no gradient, and a zero kernel no penalty), so the model is the
         # unpadded one, to rounding.
         self._padded = None  # (index of the first kernel, width, padded width)
-        self._padded_width = None
+        self.first_kernel = None  # its index, when the loop may take any input width
         self._padded_network = padded_network
         if padded_network is not None:
             width = backbone.inputs[0].shape[-1]
-            self._padded_width = -(-width // WIDTH_STEP) * WIDTH_STEP
-            if self._padded_width != width:
-                kernel = backbone.get_layer("hidden_1").kernel
-                index = next(i for i, v in enumerate(trainable) if v is kernel)
-                self._padded = (index, width, self._padded_width)
+            padded_width = -(-width // WIDTH_STEP) * WIDTH_STEP
+            kernel = backbone.get_layer("hidden_1").kernel
+            self.first_kernel = next(i for i, v in enumerate(trainable) if v is kernel)
+            if padded_width != width:
+                self._padded = (self.first_kernel, width, padded_width)
         self._compute = None  # the network the loop is traced with (padded width)
         # Adam's state (and the rows' scores) are values, passed into the
         # compiled loop and returned by it, not Keras variables: making them
@@ -281,8 +295,9 @@ class Trainer:
             self._compute = Network(self._padded_network(self._padded[2]))
         return self._compute
 
-    def _make_loop(self, steps):
-        """The backend's compiled loop for a fit of ``steps`` steps: a function
+    def _make_loop(self, steps, sure_steps):
+        """The backend's compiled loop for a fit of at most ``steps`` steps, of
+        which ``sure_steps`` run whatever the stopping rules: a function
         ``run(xs, ws, ys, ids, groups, group_steps, rows, rule)`` that runs
         ``_pure_groups`` on the variables and returns the summed row losses of
         each group run."""
@@ -316,9 +331,8 @@ class Trainer:
         lr, alpha_over_n, row_rate, t_start, decay_steps = hyper
 
         def loss_fn(trainable):
-            logits, new_non_trainable = self._compute_network().stateless_call(
-                trainable, non_trainable, (x, w), training=True
-            )
+            logits, new_non_trainable = _stateless_call(self._compute_network(), trainable,
+                                                        non_trainable, (x, w))
             row_losses = per_row_loss(self.loss_kind, y, logits)
             loss = self._loss(row_losses, w, trainable, alpha_over_n)
             return loss, (new_non_trainable, row_losses)
@@ -369,7 +383,7 @@ class Trainer:
         """The compiled loop of this architecture, made by ``make`` if new."""
         if self._architecture is None:  # (1.6 ms; the backbone is the trainer's for good)
             self._architecture = _architecture_key(self.backbone, self.loss_kind,
-                                                   self._padded_width)
+                                                   self.first_kernel is not None)
         key = self._architecture + (kind, bool(self.row_rate))
         compiled = _COMPILED.get(key)
         if compiled is None:
@@ -427,7 +441,8 @@ class Trainer:
             group, carry)
         return state, totals, ran
 
-    def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True, cosine=False):
+    def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True, cosine=False,
+                sure_epochs=None):
         """Sets up the compiled loop and its buffers for a fit on these rows.
 
         The batches are gathered, in NumPy, into chunks of a fixed shape of up
@@ -467,7 +482,7 @@ class Trainer:
         # vector is a placeholder of one element.
         self._scores = np.zeros(len(X), self.dtype) if self.row_rate else None
         self.row_offsets = np.zeros(per_chunk * batch_size if self.row_rate else 1, self.dtype)
-        self._loop = self._make_loop(per_epoch * epochs)
+        self._loop = self._make_loop(per_epoch * epochs, per_epoch * (sure_epochs or epochs))
 
     def _fill(self, batches, pads):
         """Gathers the rows of ``batches`` (row indices, one batch a row) into the

@@ -8,7 +8,7 @@ from skrowattn.training import Trainer
 class JaxTrainer(Trainer):
     """``Trainer`` whose loop is a ``jax.jit`` function of the state's values."""
 
-    def _make_loop(self, steps):
+    def _make_loop(self, steps, sure_steps):
         import jax
 
         def gradient(loss_fn, trainable):

@@ -5,17 +5,29 @@ import os
 
 from skrowattn.training import Trainer
 
-# The fewest steps a TensorFlow fit must plan to be worth an XLA compilation.
-# Measured on 2 cores (100,000 x 32 rows, batch 256): XLA steps run twice as
-# fast, and a first fit of 1,950 steps took as long with XLA's compilation as
-# without; later fits of the same shapes (cross-validation folds, a search's
-# candidates) reuse the compilation, so from 1,000 steps they gain. In float32
-# (the networks' dtype since 2026-11-27) XLA's steps are 1.5x as fast: a
-# threshold of 10,000 made single fits faster (the first 100,000-row fit
-# 4.2 s against 6.6 s; the table suite 3.4x the MLP's fit time against 3.75x)
-# but repeated fits slower (the same fit's median of three 1.0 s against
-# 0.68 s, 0.83x the MLP's training throughput against 1.13x), so 1,000 stays.
+# The fewest steps a TensorFlow fit must be sure to run (its stopping rules
+# aside) to start under XLA. Measured on 2 cores (100,000 x 32 rows, batch
+# 256): XLA steps run twice as fast, and a first fit of 1,950 steps took as
+# long with XLA's compilation as without; later fits of the same shapes
+# (cross-validation folds, a search's candidates) reuse the compilation, so
+# from 1,000 steps they gain. In float32 (the networks' dtype since
+# 2026-11-27) XLA's steps are 1.5x as fast: a threshold of 10,000 made single
+# fits faster (the first 100,000-row fit 4.2 s against 6.6 s) but repeated
+# fits slower (the same fit's median of three 1.0 s against 0.68 s, 0.83x the
+# MLP's training throughput against 1.13x), so 1,000 stays.
 XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 1000))
+
+# A fit that may stop sooner (early stopping, the training loss's rule) moves
+# to XLA once it has run this many steps on the graph executor, if it may run
+# XLA_MIN_STEPS more: what it then spends on compiling (1.5-2 s at the
+# suite's widths) is about what the graph's slower steps have cost so far, the
+# classic rule for paying once against paying as you go, which is never more
+# than twice the cost of the better choice made in hindsight. Measured on the
+# table suite's 8 tables of 5,000 to 15,000 rows (early stopping on, 3 splits
+# each): fitting took 26.4 s, against 29.1 s starting under XLA whenever the
+# planned steps reached 1,000 (most of those fits stopped after 260 to 2,400
+# steps), and 25.7 s never moving to XLA.
+XLA_SWITCH_STEPS = 2000
 
 
 @contextlib.contextmanager
@@ -51,7 +63,35 @@ def _without_grappler():
 class TensorFlowTrainer(Trainer):
     """``Trainer`` whose loop is a ``tf.function``, under XLA for long fits."""
 
-    def _make_loop(self, steps):
+    def _any_rows_and_width(self, args):
+        """The loop's arguments as ``tf.TensorSpec``s, with the dimensions that
+        vary between fits of one architecture unknown: the steps of a chunk,
+        and for the default network the input width (of the rows, of the first
+        kernel and of its Adam moments). Traced once with these, the loop
+        serves every table (``_architecture_key`` leaves the width out).
+        Traced with its first call's shapes, it was traced again for each new
+        width or chunk, 0.5-0.6 s each: breast_cancer, then OJ's chunk, then
+        CreditCard's width, in the table suite (measured)."""
+        import tensorflow as tf
+
+        values, (m, v, offsets, t), hyper, xs, ws, ys, ids = args[:7]
+
+        def spec(x, unknown=()):
+            shape = [None if i in unknown else d for i, d in enumerate(x.shape)]
+            return tf.TensorSpec(shape, x.dtype)
+
+        def kernels(group):
+            return [spec(x, (0,) if i == self.first_kernel else ()) for i, x in enumerate(group)]
+
+        specs = list(tf.nest.map_structure(spec, args))
+        specs[0] = (kernels(values[0]), specs[0][1])
+        specs[1] = (kernels(m), kernels(v), [spec(offsets[0], (0,))], specs[1][3])
+        specs[3] = spec(xs, (0,) if self.first_kernel is None else (0, 2))
+        for i, x in ((4, ws), (5, ys), (6, ids)):
+            specs[i] = spec(x, (0,))
+        return specs
+
+    def _make_loop(self, steps, sure_steps):
         import tensorflow as tf
 
         def gradient(loss_fn, trainable):
@@ -65,17 +105,15 @@ class TensorFlowTrainer(Trainer):
             # source-to-source conversion of this code and Keras' took 3.8 s of a
             # first fit's 6.8 s (breast_cancer, 2 cores; 3.1 s without it).
             @tf.function(reduce_retracing=True, jit_compile=xla, autograph=False)
-            def loop(holders, own, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
-                # The network's variables come in as arguments, not captures,
-                # so one trace serves every fit of this architecture; the
-                # trainer's own state goes in and out as values.
-                state = tuple([tf.identity(h) for h in group] for group in holders) + own
-                state, totals, ran = self._pure_groups(state, hyper, xs, ws, ys, ids, groups,
-                                                       group_steps, rows, rule, gradient)
-                for group, values in zip(holders, state[:2]):
-                    for holder, value in zip(group, values):
-                        holder.assign(value)
-                return totals, ran, state[2:]
+            def loop(values, own, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
+                # The network's weights come in and go out as values, not as
+                # variables, so that one trace serves every fit of this
+                # architecture, whatever its input width and rows: the second
+                # shape seen retraces with those dimensions unknown
+                # (reduce_retracing), and later ones reuse that trace.
+                state, totals, ran = self._pure_groups(values + own, hyper, xs, ws, ys, ids,
+                                                       groups, group_steps, rows, rule, gradient)
+                return totals, ran, state
 
             # TensorFlow counts traces by the Python function's code, which
             # every architecture's loop shares: from the fifth network of a
@@ -85,41 +123,46 @@ class TensorFlowTrainer(Trainer):
             loop._omit_frequent_tracing_warning = True
             return loop
 
-        # By this fit's own planned steps alone (XLA_MIN_STEPS): shorter fits
-        # used to reuse XLA where it had compiled their shapes before, and
-        # XLA's float32 rounding, amplified by training, made a fit's model
-        # depend on what ran before it (10,000 rows, 500 steps, one
+        # By this fit's own steps alone, never by what XLA has compiled before:
+        # XLA's float32 rounding, amplified by training, would make a fit's
+        # model depend on what ran before it (10,000 rows, 500 steps, one
         # random_state: predicted probabilities up to 0.086 apart).
-        xla = steps >= XLA_MIN_STEPS
+        if sure_steps >= XLA_MIN_STEPS:
+            switch = 0
+        elif steps >= XLA_SWITCH_STEPS + XLA_MIN_STEPS:
+            switch = XLA_SWITCH_STEPS
+        else:
+            switch = None  # the graph throughout
+        done = [0]
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
-        holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
-        kernel = padded = None
-        if self._padded is not None:
-            # The loop trains a padded copy of the first kernel (Trainer._pad),
-            # made from the network's before each call and copied back after.
-            index = self._padded[0]
-            kernel = holders[0][index]
-            padded = holders[0][index] = tf.Variable(self._pad_kernel(kernel))
-
-        compiled = self._cached("xla" if xla else "graph", lambda: make(xla))
+        holders = tuple(list(group) for group in self._holders())
+        # The weights' values between calls, the first kernel padded (Trainer._pad);
+        # written to the network's variables after each call.
+        values = [tuple([tf.convert_to_tensor(v) for v in group] for group in holders)]
+        values[0][0][:] = self._pad(values[0][0])
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
+            xla = switch is not None and done[0] >= switch
+            compiled = self._cached("xla" if xla else "graph", lambda: make(xla))
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
             own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
-            if padded is not None:
-                padded.assign(self._pad_kernel(kernel))
+            args = (values[0], own, hyper, xs, ws, ys, ids, tf.constant(groups),
+                    tf.constant(group_steps), tf.constant(rows, tf.float64), rule)
             with _without_grappler():
-                totals, ran, own = compiled(holders, own, hyper, xs, ws, ys, ids,
-                                            tf.constant(groups), tf.constant(group_steps),
-                                            tf.constant(rows, tf.float64), rule)
-            if padded is not None:
-                kernel.assign(padded[:self._padded[1]])
-            self._set_own_state(own)
+                if not compiled.experimental_get_tracing_count():
+                    compiled.get_concrete_function(*self._any_rows_and_width(args))
+                totals, ran, state = compiled(*args)
+            values[0] = state[:2]
+            for group, new in zip(holders, (self._unpad(state[0]), state[1])):
+                for holder, value in zip(group, new):
+                    holder.assign(value)
+            self._set_own_state(state[2:])
             self.loop_calls["xla" if xla else "graph"] += 1
+            done[0] += int(ran) * group_steps
             return totals.numpy()[:int(ran)]
 
         return run

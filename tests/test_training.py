@@ -304,6 +304,66 @@ def test_tables_of_other_widths_reuse_the_compiled_loop(monkeypatch):
     assert m[0].shape == v[0].shape == (20, 7)
 
 
+def test_one_trace_serves_tables_of_every_width_and_size(monkeypatch):
+    """TensorFlow traces the loop once with the input width and the chunk's
+    steps unknown: a table of another padded width and size reuses it, and
+    trains the model that a loop traced for it alone trains."""
+    import collections
+
+    import keras
+
+    from skrowattn import training
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("JAX compiles for each shape")
+    X, y = make_classification(n_samples=700, n_features=40, random_state=0)
+    settings = dict(hidden_layer_sizes=(9,), max_iter=4, random_state=0)
+    quiet_fit(RowAttentionClassifier(**settings), X[:300, :6], y[:300])  # padded to 16
+    before = _traces()
+    shared = quiet_fit(RowAttentionClassifier(**settings), X, y)  # 48, more steps a call
+    assert shared._trainer._padded == (0, 40, 48)
+    assert _traces() == before
+    monkeypatch.setattr(training, "_COMPILED", collections.OrderedDict())
+    alone = quiet_fit(RowAttentionClassifier(**settings), X, y)
+    assert _traces() == 1
+    np.testing.assert_array_equal(shared.loss_curve_, alone.loss_curve_)
+    np.testing.assert_array_equal(shared.predict_proba(X), alone.predict_proba(X))
+
+
+def test_a_fit_that_may_stop_early_moves_to_xla_after_its_first_steps(cancer, monkeypatch):
+    """Where the stopping rules may end a fit before XLA_MIN_STEPS steps, it
+    starts on the graph executor and moves to XLA once it has run
+    XLA_SWITCH_STEPS; a fit sure to run XLA_MIN_STEPS starts under XLA."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA against graph is the TensorFlow trainer's choice")
+    from skrowattn import training_tensorflow as training
+
+    X, y = cancer  # 200 rows: 160 to train on in batches of 40, 4 steps an epoch
+    monkeypatch.setattr(training, "XLA_MIN_STEPS", 30)
+    monkeypatch.setattr(training, "XLA_SWITCH_STEPS", 12)
+
+    def calls(**params):
+        clf = quiet_fit(RowAttentionClassifier(hidden_layer_sizes=(11,), batch_size=40,
+                                               early_stopping=True, validation_fraction=0.2,
+                                               tol=0.0, random_state=0, **params), X, y)
+        return clf, clf._trainer.loop_calls
+
+    # 10 epochs (40 steps) sure to run, as n_iter_no_change=10: XLA from the start.
+    _, sure = calls(max_iter=10, n_iter_no_change=10)
+    assert sure["graph"] == 0 and sure["xla"] > 0
+    # Sure of 3 epochs (12 steps), of 12 planned: the graph, then XLA from the
+    # fourth epoch (it can stop at the fourth at the earliest).
+    clf, unsure = calls(max_iter=12, n_iter_no_change=2)
+    assert unsure["graph"] == 3 and unsure["xla"] == clf.n_iter_ - 3 > 0
+    again, _ = calls(max_iter=12, n_iter_no_change=2)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    # Too few steps left after the switch to pay for a compilation: the graph.
+    _, short = calls(max_iter=10, n_iter_no_change=2)
+    assert short["xla"] == 0
+
+
 def test_partial_fit(cancer):
     X, y = cancer
     clf = RowAttentionClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
