@@ -108,6 +108,48 @@ def cosine_factor(t, t_start, decay_steps, xp):
     return xp.where(decay_steps > 0, 0.5 * (1.0 + xp.cos(math.pi * done)), 1.0 + 0.0 * done)
 
 
+# Adam's update and the loop's state run on the trainable weights as one flat
+# vector: one op each instead of one per weight, and 3 loop variables instead
+# of 33 for the default network. Measured on 427 rows of breast_cancer, 50
+# epochs of 3 steps (2 cores): a fit took 0.137 s against 0.193 s, the same
+# weights to the last digit.
+def _layout(values):
+    """How ``_flatten`` lays ``values`` out: the order of their indices, and
+    for each in that order (start, end, shape). The weights of fully known
+    shape come first, at known places; a weight of unknown size (the first
+    kernel in a trace of any input width) comes last, to the vector's end, so
+    the step slices it without computing where it lies."""
+    shapes = [ops.shape(x) for x in values]
+    known = [all(isinstance(d, int) for d in shape) for shape in shapes]
+    order = [i for i in range(len(values)) if known[i]] + [i for i in range(len(values))
+                                                            if not known[i]]
+    pieces, start = [], 0
+    for i in order:
+        shape = shapes[i]
+        if known[i]:
+            end = start + math.prod(shape)
+        else:  # (the last one)
+            end = None
+            unknown = [k for k, d in enumerate(shape) if not isinstance(d, int)]
+            if len(unknown) == 1:  # a static shape for the rest of the step
+                shape = tuple(-1 if k == unknown[0] else d for k, d in enumerate(shape))
+        pieces.append((start, end, shape))
+        start = end
+    return order, pieces
+
+
+def _flatten(values, layout):
+    return ops.concatenate([ops.reshape(values[i], (-1,)) for i in layout[0]])
+
+
+def _unflatten(flat, layout):
+    order, pieces = layout
+    values = [None] * len(order)
+    for i, (start, end, shape) in zip(order, pieces):
+        values[i] = ops.reshape(flat[start:end], shape)
+    return values
+
+
 def adam(params, grads, m, v, t, lr):
     """One Adam step on lists of tensors; returns (params, m, v, t).
 
@@ -319,7 +361,7 @@ class Trainer:
             loss = loss + 0.5 * ops.cast(alpha_over_n, dtype) * penalty
         return loss
 
-    def _pure_step(self, state, hyper, x, w, y, ids, gradient):
+    def _pure_step(self, state, hyper, x, w, y, ids, gradient, layout):
         """One update as a function of values: forward, loss, gradient, Adam,
         and the rows' scores.
 
@@ -327,8 +369,9 @@ class Trainer:
         Adam t); ``hyper`` is ``_hyper()``'s values; returns
         ``(loss, new_state)``.
         """
-        trainable, non_trainable, m, v, (offsets,), t = state
+        flat, non_trainable, m, v, (offsets,), t = state
         lr, alpha_over_n, row_rate, t_start, decay_steps = hyper
+        trainable = _unflatten(flat, layout)
 
         def loss_fn(trainable):
             logits, new_non_trainable = _stateless_call(self._compute_network(), trainable,
@@ -341,8 +384,8 @@ class Trainer:
         if self.row_rate:  # without row scores the step has none of their work
             offsets = self._row_step(offsets, ids, row_losses, w, row_rate)
         lr = lr * cosine_factor(t + 1.0, t_start, decay_steps, ops)
-        trainable, m, v, t = adam(trainable, grads, m, v, t, lr)
-        return loss, (trainable, non_trainable, m, v, [offsets], t)
+        (flat,), (m,), (v,), t = adam([flat], [_flatten(grads, layout)], [m], [v], t, lr)
+        return loss, (flat, non_trainable, m, v, [offsets], t)
 
     @staticmethod
     def _row_step(offsets, ids, losses, w, row_rate):
@@ -410,6 +453,10 @@ class Trainer:
         check, tol, patience, best, bad = rule
         acc = best.dtype  # float64 on TensorFlow; JAX sums in the data's dtype
         slots = ops.arange(ops.shape(xs)[0])
+        trainable, non_trainable, m, v, offsets, t = state
+        layout = _layout(trainable)
+        state = (_flatten(trainable, layout), non_trainable, _flatten(m, layout),
+                 _flatten(v, layout), offsets, t)
 
         def group(g, totals, best, bad, stop, state):
             start = g * group_steps
@@ -418,7 +465,7 @@ class Trainer:
                 total, state = carry
                 j = start + i
                 loss, state = self._pure_step(state, hyper, xs[j], ws[j], ys[j], ids[j],
-                                              gradient)
+                                              gradient, layout)
                 rows_j = ops.sum(ops.cast(ws[j] > 0, acc))
                 return total + ops.cast(loss, acc) * rows_j, state
 
@@ -439,6 +486,9 @@ class Trainer:
             lambda g, totals, best, bad, stop, state: ops.logical_and(g < groups,
                                                                       ops.logical_not(stop)),
             group, carry)
+        flat, non_trainable, m, v, offsets, t = state
+        state = (_unflatten(flat, layout), non_trainable, _unflatten(m, layout),
+                 _unflatten(v, layout), offsets, t)
         return state, totals, ran
 
     def prepare(self, X, W, Y, batch_size, epochs, whole_epochs=True, cosine=False,
