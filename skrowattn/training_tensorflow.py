@@ -24,9 +24,9 @@ XLA_MIN_STEPS = int(os.environ.get("SKROWATTN_XLA_MIN_STEPS", 1000))
 # classic rule for paying once against paying as you go, which is never more
 # than twice the cost of the better choice made in hindsight. Measured on the
 # table suite's 8 tables of 5,000 to 15,000 rows (early stopping on, 3 splits
-# each): fitting took 26.4 s, against 29.1 s starting under XLA whenever the
+# each): fitting took 25.2 s, against 29.1 s starting under XLA whenever the
 # planned steps reached 1,000 (most of those fits stopped after 260 to 2,400
-# steps), and 25.7 s never moving to XLA.
+# steps) and 25.7 s never moving to XLA (docs/benchmarks.md).
 XLA_SWITCH_STEPS = 2000
 
 
@@ -70,8 +70,9 @@ class TensorFlowTrainer(Trainer):
         kernel and of its Adam moments). Traced once with these, the loop
         serves every table (``_architecture_key`` leaves the width out).
         Traced with its first call's shapes, it was traced again for each new
-        width or chunk, 0.5-0.6 s each: breast_cancer, then OJ's chunk, then
-        CreditCard's width, in the table suite (measured)."""
+        padded width or number of steps a call, 0.5-0.6 s each: 12 of the
+        table suite's 28 first splits paid one, now 5 (a new loss, number of
+        classes, or batch size)."""
         import tensorflow as tf
 
         values, (m, v, offsets, t), hyper, xs, ws, ys, ids = args[:7]
