@@ -108,10 +108,9 @@ class TensorFlowTrainer(Trainer):
             @tf.function(reduce_retracing=True, jit_compile=xla, autograph=False)
             def loop(values, own, hyper, xs, ws, ys, ids, groups, group_steps, rows, rule):
                 # The network's weights come in and go out as values, not as
-                # variables, so that one trace serves every fit of this
-                # architecture, whatever its input width and rows: the second
-                # shape seen retraces with those dimensions unknown
-                # (reduce_retracing), and later ones reuse that trace.
+                # variables, so that one trace, made with the width and the
+                # chunk's steps unknown (_any_rows_and_width), serves every fit
+                # of this architecture.
                 state, totals, ran = self._pure_groups(values + own, hyper, xs, ws, ys, ids,
                                                        groups, group_steps, rows, rule, gradient)
                 return totals, ran, state
