@@ -133,36 +133,37 @@ class TensorFlowTrainer(Trainer):
             switch = XLA_SWITCH_STEPS
         else:
             switch = None  # the graph throughout
-        done = [0]
+        done = 0  # this fit's steps
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
         hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
-        holders = tuple(list(group) for group in self._holders())
+        holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
         # The weights' values between calls, the first kernel padded (Trainer._pad);
         # written to the network's variables after each call.
-        values = [tuple([tf.convert_to_tensor(v) for v in group] for group in holders)]
-        values[0][0][:] = self._pad(values[0][0])
+        trainable, non_trainable = ([tf.convert_to_tensor(h) for h in group] for group in holders)
+        values = (self._pad(trainable), non_trainable)
 
         def run(xs, ws, ys, ids, groups, group_steps, rows, rule):
-            xla = switch is not None and done[0] >= switch
+            nonlocal values, done
+            xla = switch is not None and done >= switch
             compiled = self._cached("xla" if xla else "graph", lambda: make(xla))
             check, tol, patience, best, bad = rule
             rule = (tf.constant(check), tf.constant(tol, tf.float64),
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
             own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
-            args = (values[0], own, hyper, xs, ws, ys, ids, tf.constant(groups),
+            args = (values, own, hyper, xs, ws, ys, ids, tf.constant(groups),
                     tf.constant(group_steps), tf.constant(rows, tf.float64), rule)
             with _without_grappler():
                 if not compiled.experimental_get_tracing_count():
                     compiled.get_concrete_function(*self._any_rows_and_width(args))
                 totals, ran, state = compiled(*args)
-            values[0] = state[:2]
-            for group, new in zip(holders, (self._unpad(state[0]), state[1])):
+            values = state[:2]
+            for group, new in zip(holders, (self._unpad(values[0]), values[1])):
                 for holder, value in zip(group, new):
                     holder.assign(value)
             self._set_own_state(state[2:])
             self.loop_calls["xla" if xla else "graph"] += 1
-            done[0] += int(ran) * group_steps
+            done += int(ran) * group_steps
             return totals.numpy()[:int(ran)]
 
         return run
