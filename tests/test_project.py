@@ -32,3 +32,27 @@ def test_readme_states_the_floors():
     for name, version in re.findall(r"^([A-Za-z0-9_-]+)==([0-9.]+)$", read(".ci", "floors.txt"),
                                     re.M):
         assert f"{name} {version}" in readme, name
+
+
+def test_held_out_tables_share_nothing_with_the_suite():
+    """``benchmarks/tables.py --held-out`` checks defaults chosen on the suite's
+    tables on tables they were never chosen on: one table in both lists, by
+    name or by data set, would check nothing."""
+    import importlib.util
+    import sys
+
+    folder = os.path.join(ROOT, "benchmarks")
+    sys.path.insert(0, folder)  # (tables.py imports its neighbour quality.py)
+    try:
+        spec = importlib.util.spec_from_file_location("_suite_tables",
+                                                      os.path.join(folder, "tables.py"))
+        tables = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tables)
+    finally:
+        sys.path.remove(folder)
+    suite, held = tables.TABLES, tables.HELD_OUT
+    assert len(held) == 12
+    assert len({t.source for t in held}) == len(held)
+    assert not {t.source for t in suite} & {t.source for t in held}
+    assert not {t.name for t in suite} & {t.name for t in held}
+    assert sum(t.classification for t in held) == 6
