@@ -217,6 +217,16 @@ _COMPILED_MAX = 16
 
 # Rows per compiled call.
 CHUNK_ROWS = 16384
+# An epoch larger than a chunk runs in calls of COMPILED_CHUNKS chunks when its
+# loop is compiled (XLA, JAX), up to CHUNK_BYTES of rows: each call has a fixed
+# cost (the state in and out, the buffers), and a compiled step is cheap.
+# Measured on 100,000 x 32 rows, batch 256, 5 epochs (2 cores, medians of 4
+# fits): TensorFlow under XLA 0.62 s against 0.77 s, JAX 0.57 against 0.64 s,
+# the same models. Not on the graph executor: the suite's 8 tables of 5,000
+# to 15,000 rows fitted 4% slower in calls of four chunks (the row scores'
+# update copies a vector of one slot per row of the call at every step).
+COMPILED_CHUNKS = 4
+CHUNK_BYTES = 64 << 20
 
 
 def make_trainer(backbone, loss, alpha, learning_rate, row_rate=0.0, padded_network=None):
@@ -338,6 +348,12 @@ class Trainer:
         if self._compute is None:
             self._compute = Network(self._padded_network(self._padded[2]))
         return self._compute
+
+    def _compiled_from_start(self, steps, sure_steps):
+        """Whether ``_make_loop(steps, sure_steps)`` compiles the loop (XLA,
+        JAX) from the fit's first call: its calls may then be larger
+        (``COMPILED_CHUNKS``)."""
+        return False
 
     def _make_loop(self, steps, sure_steps):
         """The backend's compiled loop for a fit of at most ``steps`` steps, of
@@ -518,12 +534,18 @@ class Trainer:
         per_epoch = -(-len(X) // batch_size)
         self._t_start = float(to_numpy(self.adam_t))
         self._decay_steps = float(per_epoch * epochs) if cosine else 0.0
+        steps, sure_steps = per_epoch * epochs, per_epoch * (sure_epochs or epochs)
         per_chunk = max(1, CHUNK_ROWS // batch_size)
         if whole_epochs and per_epoch <= per_chunk:
             self.epochs_per_call = max(1, min(epochs, per_chunk // per_epoch))
             per_chunk = self.epochs_per_call * per_epoch
         else:
             self.epochs_per_call = 1
+            if per_epoch > per_chunk and self._compiled_from_start(steps, sure_steps):
+                width = self._padded[2] if self._padded is not None else X[0].size
+                step_bytes = X.itemsize * max(1, width) * batch_size
+                per_chunk = max(per_chunk, min(per_chunk * COMPILED_CHUNKS,
+                                               CHUNK_BYTES // step_bytes))
         self._buffers = [np.empty((per_chunk, batch_size) + a.shape[1:], a.dtype) for a in (X, W, Y)]
         if self._padded is not None:  # zero columns up to the padded width, never filled
             self._buffers[0] = np.zeros(self._buffers[0].shape[:2] + (self._padded[2],), X.dtype)
@@ -535,7 +557,7 @@ class Trainer:
         # vector is a placeholder of one element.
         self._scores = np.zeros(len(X), self.dtype) if self.row_rate else None
         self.row_offsets = np.zeros(per_chunk * batch_size if self.row_rate else 1, self.dtype)
-        self._loop = self._make_loop(per_epoch * epochs, per_epoch * (sure_epochs or epochs))
+        self._loop = self._make_loop(steps, sure_steps)
 
     def _fill(self, batches, pads):
         """Gathers the rows of ``batches`` (row indices, one batch a row) into the

@@ -8,6 +8,9 @@ from skrowattn.training import Trainer
 class JaxTrainer(Trainer):
     """``Trainer`` whose loop is a ``jax.jit`` function of the state's values."""
 
+    def _compiled_from_start(self, steps, sure_steps):
+        return True
+
     def _make_loop(self, steps, sure_steps):
         import jax
 

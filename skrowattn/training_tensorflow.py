@@ -92,6 +92,9 @@ class TensorFlowTrainer(Trainer):
             specs[i] = spec(x, (0,))
         return specs
 
+    def _compiled_from_start(self, steps, sure_steps):
+        return sure_steps >= XLA_MIN_STEPS
+
     def _make_loop(self, steps, sure_steps):
         import tensorflow as tf
 
@@ -127,7 +130,7 @@ class TensorFlowTrainer(Trainer):
         # XLA's float32 rounding, amplified by training, would make a fit's
         # model depend on what ran before it (10,000 rows, 500 steps, one
         # random_state: predicted probabilities up to 0.086 apart).
-        if sure_steps >= XLA_MIN_STEPS:
+        if self._compiled_from_start(steps, sure_steps):
             switch = 0
         elif steps >= XLA_SWITCH_STEPS + XLA_MIN_STEPS:
             switch = XLA_SWITCH_STEPS

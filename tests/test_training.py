@@ -244,6 +244,40 @@ def test_row_scores_are_the_same_whatever_the_chunks(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_a_compiled_fit_runs_an_epoch_in_fewer_larger_calls(monkeypatch):
+    """An epoch larger than a chunk runs in calls of COMPILED_CHUNKS chunks
+    when the loop is compiled from the first call (XLA, JAX): fewer calls,
+    the same network."""
+    import keras
+
+    from skrowattn import training
+
+    if keras.backend.backend() == "tensorflow":
+        from skrowattn import training_tensorflow
+
+        monkeypatch.setattr(training_tensorflow, "XLA_MIN_STEPS", 0)  # XLA from the start
+    monkeypatch.setattr(training, "CHUNK_ROWS", 32)  # 2 batches of 16 a chunk
+    calls = []
+    fill = training.Trainer._fill
+    monkeypatch.setattr(training.Trainer, "_fill",
+                        lambda self, *args: calls.append(1) or fill(self, *args))
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    settings = dict(hidden_layer_sizes=(8,), batch_size=16, max_iter=2, random_state=0,
+                    early_stopping=False)
+    fitted = {}
+    for chunks in (1, 4):
+        monkeypatch.setattr(training, "COMPILED_CHUNKS", chunks)
+        calls.clear()
+        fitted[chunks] = quiet_fit(RowAttentionClassifier(**settings), X, y)
+        fitted[chunks].calls = len(calls)
+    # 13 batches an epoch: 7 calls of 2 batches, or 2 of 8.
+    assert (fitted[1].calls, fitted[4].calls) == (2 * 7, 2 * 2)
+    np.testing.assert_allclose(fitted[4].predict_proba(X), fitted[1].predict_proba(X),
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fitted[4].sample_weights_, fitted[1].sample_weights_,
+                               rtol=1e-5)
+
+
 def test_fits_of_other_sizes_reuse_the_compiled_loop():
     """At the defaults nothing in the compiled loop's arguments depends on the
     number of rows beyond the chunk shape: 300 and 700 rows (80 steps a call
