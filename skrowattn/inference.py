@@ -7,13 +7,10 @@ computes what the Keras model computes in inference mode. Other backbones go
 through Keras.
 """
 
-import functools
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from scipy.special import expit, softmax
 
+from skrowattn._parallel import map_blocks
 from skrowattn._tensors import to_numpy
 
 # Rows per block. In NumPy, blocks small enough for each layer's product to
@@ -22,8 +19,6 @@ from skrowattn._tensors import to_numpy
 # large blocks: each call has a fixed cost.
 _NUMPY_CHUNK = 4096
 _KERAS_CHUNK = 65536
-_PARALLEL_BLOCKS = 4  # fewer blocks: not worth starting threads
-_LIMITING = threading.Lock()
 
 _ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
@@ -48,38 +43,6 @@ def _scaled(x, scale, X, out=None):
     if out is None and x is not X:
         out = x
     return np.multiply(x, scale, out=out)
-
-
-def _map_blocks(work, blocks):
-    """``[work(b) for b in blocks]``, in as many threads as BLAS would use.
-
-    BLAS's own threads barely help products this small, and leave the
-    elementwise steps (preprocessing, activations, the weights) on one core;
-    blocks in parallel, each product on one BLAS thread, use every core for all
-    of it: 200,000 x 32 rows through hidden (64, 32) take 0.13 s against 0.19 s
-    on 2 cores. NumPy releases the GIL in both. A BLAS limited by the caller
-    (``threadpoolctl``, or a joblib worker) keeps the work on that many threads.
-    """
-    # One call at a time sets BLAS's threads and restores them: two calls
-    # overlapping from the caller's threads would restore each other's limit
-    # and leave BLAS on one thread. The other calls run as they are.
-    if len(blocks) >= _PARALLEL_BLOCKS and _LIMITING.acquire(blocking=False):
-        try:
-            blas = _blas()
-            threads = max([info["num_threads"] for info in blas.info()], default=1)
-            if threads >= 2:
-                with blas.limit(limits=1), ThreadPoolExecutor(min(threads, len(blocks))) as pool:
-                    return list(pool.map(work, blocks))
-        finally:
-            _LIMITING.release()
-    return [work(block) for block in blocks]
-
-
-@functools.cache
-def _blas():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController().select(user_api="blas")
 
 
 class _NumpyRowAttention:
@@ -221,9 +184,9 @@ class NumpyPlan:
             def work(rows):
                 weights[rows] = self.run(prepare(X[rows]), until, out[rows])[1]
 
-            _map_blocks(work, bounds[1:])
+            map_blocks(work, bounds[1:])
             return out, weights
-        return np.concatenate(_map_blocks(
+        return np.concatenate(map_blocks(
             lambda rows: self.run(prepare(X[rows]), until, novelty=novelty), bounds))
 
     def logits(self, X, prepare=_same):

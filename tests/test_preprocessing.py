@@ -39,6 +39,37 @@ def test_array_path_is_scikit_learns_imputer_and_scaler():
     np.testing.assert_allclose(ours, StandardScaler().fit_transform(imputed), atol=1e-12)
 
 
+def test_a_large_array_is_fitted_in_threads_to_the_same_numbers(monkeypatch):
+    """From _PARALLEL_ROWS rows, the medians and the scaling run in threads:
+    the same numbers as one thread, and as scikit-learn's imputer and scaler."""
+    from skrowattn import preprocessing
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(preprocessing._PARALLEL_ROWS + 1001, 6)).astype(np.float32) * 10
+    X[rng.random(X.shape) < 0.02] = np.nan
+    X[:, 5] = rng.integers(0, 3, len(X))  # a column with many equal values, no missing ones
+    before = X.copy()
+    threaded = TabularPreprocessor(clip=None).fit_transform(X)
+    monkeypatch.setattr(preprocessing, "_PARALLEL_ROWS", 10**9)
+    serial = TabularPreprocessor(clip=None).fit_transform(X)
+    np.testing.assert_array_equal(threaded, serial)
+    np.testing.assert_array_equal(X, before)
+    imputed = SimpleImputer(strategy="median", add_indicator=True).fit_transform(X.astype(float))
+    np.testing.assert_allclose(threaded, StandardScaler().fit_transform(imputed),
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("table", [False, True])
+def test_equal_sample_weights_are_no_weights(table):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 3)) * [1, 10, 100]
+    if table:
+        X = pd.DataFrame(X, columns=["a", "b", "c"])
+    unweighted = TabularPreprocessor().fit_transform(X)
+    weighted = TabularPreprocessor().fit_transform(X, sample_weight=np.full(500, 2.5))
+    np.testing.assert_array_equal(weighted, unweighted)
+
+
 def test_mixed_table_columns_and_names():
     frame = pd.DataFrame({
         "age": [20.0, 30.0, np.nan, 50.0] * 10,
