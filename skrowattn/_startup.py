@@ -18,7 +18,7 @@ import threading
 
 from skrowattn._tensors import to_numpy
 
-__all__ = ["start_backend"]
+__all__ = ["compilation_cache", "start_backend"]
 
 _NOISE = re.compile(
     r"All log messages before absl::InitializeLog"
@@ -80,6 +80,68 @@ def start_backend():
             with _filtered_stderr():
                 to_numpy(keras.ops.zeros(()))
             _started = True
+
+
+# On JAX, a fit's compilations (the training loop, Keras' random initializers)
+# are kept on disk in JAX's own persistent cache, so that a new process loads
+# them instead of compiling: breast_cancer's first fit in a fresh process took
+# 1.9 s against 3.8 s (2 cores, measured; the loop alone cached, at JAX's
+# default of caching compilations of 1 s and more: 2.6 s). Only while a fit
+# runs, and only when the user has configured no cache of their own, so that
+# their own compilations are cached as they chose.
+CACHE_DIR_VARIABLE = "SKROWATTN_JAX_CACHE_DIR"  # a directory; empty: no cache
+_cache_lock = threading.Lock()
+_cache_fits = 0  # fits in progress (threads) that use the cache
+_cache_saved = None  # JAX's settings to restore when the last of them ends
+
+
+def _cache_dir():
+    path = os.environ.get(CACHE_DIR_VARIABLE)
+    if path is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = os.path.join(base, "skrowattn", "jax")
+    return path
+
+
+@contextlib.contextmanager
+def compilation_cache():
+    """Runs a fit with JAX's persistent compilation cache in ``_cache_dir()``
+    (see above); on other backends, or when the user set up JAX's cache (or
+    turned it off), it changes nothing."""
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    global _cache_fits, _cache_saved
+    import jax
+
+    with _cache_lock:
+        _cache_fits += 1
+        if _cache_fits == 1 and not (jax.config.jax_compilation_cache_dir
+                                     or not jax.config.jax_enable_compilation_cache):
+            path = _cache_dir()
+            try:
+                if path:
+                    os.makedirs(path, exist_ok=True)
+            except OSError:  # (a read-only home, say: no cache, as before)
+                path = None
+            if path:
+                _cache_saved = {name: getattr(jax.config, name) for name in (
+                    "jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")}
+                jax.config.update("jax_compilation_cache_dir", path)
+                # Every compilation of the fit: the initializers take 0.1 s each.
+                jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            _cache_fits -= 1
+            if _cache_fits == 0 and _cache_saved is not None:
+                for name, value in _cache_saved.items():
+                    jax.config.update(name, value)
+                _cache_saved = None
+                from jax.experimental.compilation_cache import compilation_cache as cache
+
+                cache.reset_cache()  # the user's later compilations: not in ours
 
 
 @contextlib.contextmanager

@@ -350,7 +350,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
         else:
             Xs = self._preprocess(X)
 
-        from skrowattn._startup import start_backend
+        from skrowattn._startup import compilation_cache, start_backend
 
         start_backend()
         if first_call:
@@ -358,7 +358,7 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             self._seed = int(rng.randint(np.iinfo(np.int32).max))
         # A continued fit (warm start, partial_fit) shuffles differently each time.
         seed = self._seed + (0 if first_call else self.n_iter_)
-        with seeded(seed):
+        with compilation_cache(), seeded(seed):
             if first_call:
                 self.model_ = self._make_backbone(Xs.shape[1], Y.shape[1], self._dtype, seed)
                 self._trainer = None

@@ -1,8 +1,12 @@
 """Shared test set-up: Keras loads once per test process, quietly."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# JAX fits keep their compilations on disk (skrowattn._startup): in a
+# directory of the test run's, not the user's cache.
+os.environ.setdefault("SKROWATTN_JAX_CACHE_DIR", tempfile.mkdtemp(prefix="skrowattn-jax-"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -141,7 +141,10 @@ def test_interrupt_mid_epoch_keeps_counters_of_whole_epochs(monkeypatch, ctrl_c_
     # The loop stops after its first chunk (of one batch here).
     from skrowattn import training
 
-    clf = fitted(max_iter=2)
+    # (Ctrl-C is pressed already: the first fit, two epochs in one call, ends
+    # with both trained, and says so.)
+    with pytest.warns(UserWarning, match=r"interrupted \(KeyboardInterrupt\) after iteration 2"):
+        clf = fitted(max_iter=2)
     weights = [w.copy() for w in clf.model_.get_weights()]
     monkeypatch.setattr(training, "CHUNK_ROWS", 16)  # one batch a chunk
     with pytest.warns(UserWarning, match=r"in iteration 3, after 200 of its 300 rows"):

@@ -244,6 +244,47 @@ def test_row_scores_are_the_same_whatever_the_chunks(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_jax_fits_keep_their_compilation_cache_on_disk_while_they_run(tmp_path, monkeypatch):
+    """On JAX, a fit's compilations go to SKROWATTN_JAX_CACHE_DIR (a new process
+    then loads them), and JAX's settings are the user's again after the fit; a
+    cache the user set up is left as it is. On TensorFlow nothing is written."""
+    import keras
+
+    ours = tmp_path / "ours"
+    monkeypatch.setenv("SKROWATTN_JAX_CACHE_DIR", str(ours))
+    X, y = make_classification(60, 5, random_state=0)
+
+    def fit(width):  # a network new to this process: its loop is compiled
+        RowAttentionClassifier(hidden_layer_sizes=(width,), max_iter=2, random_state=0).fit(X, y)
+
+    fit(7)
+    if keras.backend.backend() != "jax":
+        assert not ours.exists()
+        return
+    import jax
+
+    assert any(p.name.startswith("jit_loop") for p in ours.iterdir())
+    assert jax.config.jax_compilation_cache_dir is None
+    assert jax.config.jax_persistent_cache_min_compile_time_secs == 1.0
+    before = set(ours.iterdir())
+    theirs = tmp_path / "theirs"
+    jax.config.update("jax_compilation_cache_dir", str(theirs))
+    try:
+        fit(9)
+        assert jax.config.jax_compilation_cache_dir == str(theirs)
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 1.0
+        assert set(ours.iterdir()) == before
+    finally:
+        jax.config.update("jax_compilation_cache_dir", None)
+        from jax.experimental.compilation_cache import compilation_cache
+
+        compilation_cache.reset_cache()
+    # An empty setting turns the cache off.
+    monkeypatch.setenv("SKROWATTN_JAX_CACHE_DIR", "")
+    fit(11)
+    assert set(ours.iterdir()) == before
+
+
 def test_a_compiled_fit_runs_an_epoch_in_fewer_larger_calls(monkeypatch):
     """An epoch larger than a chunk runs in calls of COMPILED_CHUNKS chunks
     when the loop is compiled from the first call (XLA, JAX): fewer calls,
