@@ -364,6 +364,10 @@ class Trainer:
         each group run."""
         raise NotImplementedError
 
+    def scale_alpha(self, factor):
+        """Scales the penalty by ``factor`` for the rest of the fit."""
+        self._alpha_over_n *= factor
+
     def _hyper(self):
         """The step's scalars: learning rate, alpha / N, the rows' score rate,
         and the learning rate's schedule (Adam's step count when this fit

@@ -138,7 +138,6 @@ class TensorFlowTrainer(Trainer):
             switch = None  # the graph throughout
         done = 0  # this fit's steps
         self.loop_calls = {"xla": 0, "graph": 0}  # this fit's, for the tests
-        hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
         holders = tuple([v.value for v in group] for group in self._holders())  # tf.Variables
         # The weights' values between calls, the first kernel padded (Trainer._pad);
         # written to the network's variables after each call.
@@ -154,6 +153,7 @@ class TensorFlowTrainer(Trainer):
                     tf.constant(patience, tf.int32), tf.constant(best, tf.float64),
                     tf.constant(bad, tf.int32))
             own = tf.nest.map_structure(tf.convert_to_tensor, self._own_state())
+            hyper = tuple(tf.constant(value, self.dtype) for value in self._hyper())
             args = (values, own, hyper, xs, ws, ys, ids, tf.constant(groups),
                     tf.constant(group_steps), tf.constant(rows, tf.float64), rule)
             with _without_grappler():

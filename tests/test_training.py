@@ -244,6 +244,29 @@ def test_row_scores_are_the_same_whatever_the_chunks(monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_the_regressors_penalty_follows_the_training_noise():
+    """alpha_scaling="noise": after 10 epochs the penalty is scaled by the
+    training rows' unexplained variance: up for noise, down for a smooth
+    signal; None, partial_fit and fits of at most 10 epochs keep alpha."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    smooth = np.sin(X[:, 0]) + X[:, 1] ** 2
+    noise = rng.normal(size=300)
+
+    def fit(y, **params):
+        return RowAttentionRegressor(random_state=0, **{"max_iter": 20, **params}).fit(X, y)
+
+    low, high = fit(smooth), fit(noise)
+    assert low.alpha_ < low.alpha < high.alpha_ <= 4 * high.alpha
+    plain = fit(smooth, alpha_scaling=None)
+    assert plain.alpha_ == plain.alpha
+    assert not np.allclose(plain.predict(X), low.predict(X))
+    assert fit(smooth, max_iter=10).alpha_ == 10.0
+    assert RowAttentionRegressor(random_state=0).partial_fit(X, smooth).alpha_ == 10.0
+    with pytest.raises(ValueError, match="alpha_scaling"):
+        fit(smooth, alpha_scaling="yes")
+
+
 def test_jax_fits_keep_their_compilation_cache_on_disk_while_they_run(tmp_path, monkeypatch):
     """On JAX, a fit's compilations go to SKROWATTN_JAX_CACHE_DIR (a new process
     then loads them), and JAX's settings are the user's again after the fit; a
