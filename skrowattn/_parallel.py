@@ -33,6 +33,11 @@ def map_blocks(work, blocks):
     return [work(block) for block in blocks]
 
 
+def row_blocks(n, size):
+    """Slices of ``n`` rows in blocks of ``size``."""
+    return [slice(i, i + size) for i in range(0, n, size)]
+
+
 @functools.cache
 def _blas():
     from threadpoolctl import ThreadpoolController

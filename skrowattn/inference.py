@@ -10,7 +10,7 @@ through Keras.
 import numpy as np
 from scipy.special import expit, softmax
 
-from skrowattn._parallel import map_blocks
+from skrowattn._parallel import map_blocks, row_blocks
 from skrowattn._tensors import to_numpy
 
 # Rows per block. In NumPy, blocks small enough for each layer's product to
@@ -34,8 +34,7 @@ def _same(X):
 
 def _split(n, chunk=None):
     """Slices of ``n`` rows in blocks of ``chunk``."""
-    chunk = chunk or _NUMPY_CHUNK
-    return [slice(i, i + chunk) for i in range(0, n, chunk)]
+    return row_blocks(n, chunk or _NUMPY_CHUNK)
 
 
 def _scaled(x, scale, X, out=None):

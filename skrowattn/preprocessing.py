@@ -33,7 +33,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from skrowattn._parallel import map_blocks
+from skrowattn._parallel import map_blocks, row_blocks
 
 __all__ = ["TabularPreprocessor", "is_table", "to_frame"]
 
@@ -43,11 +43,6 @@ _BLOCK = 65536  # rows per block when computing statistics of large arrays
 # its rows in threads (fewer: starting them costs more than they save).
 _PARALLEL_ROWS = 16384
 _NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal", "empty"}
-
-
-def _blocks(n, size=4096):
-    """Slices of ``n`` rows in blocks of ``size``."""
-    return [slice(i, i + size) for i in range(0, n, size)]
 
 
 def is_table(X):
@@ -228,7 +223,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         names = [f"x{i}" for i in range(n_features)]
         names += [f"missing_x{i}" for i in self._indicators]
         self.feature_names_out_ = np.asarray(names, dtype=object)
-        self._map(lambda rows: self._scale(Z[rows]), _blocks(len(Z)), Z)
+        self._map(lambda rows: self._scale(Z[rows]), row_blocks(len(Z), 4096), Z)
         return Z
 
     @staticmethod
