@@ -1317,9 +1317,8 @@ class RowAttentionRegressor(RegressorMixin, BaseRowAttention):
         the training rows' unexplained variance (1 - R² of the standardized
         targets) after the first epochs, over NOISE_REFERENCE, clipped."""
         logits = inference.make_plan(self.model_).logits(X).astype(np.float64)
-        w = w.astype(np.float64)[:, None]
-        mean = np.sum(w * Y, axis=0) / np.sum(w)
-        noise = np.sum(w * (Y - logits) ** 2) / max(np.sum(w * (Y - mean) ** 2), 1e-12)
+        # Summed over the outputs: 1 - (sum of squared errors) / (sum of squares)
+        noise = 1.0 - r2_score(Y, logits, sample_weight=w, multioutput="variance_weighted")
         factor = float(np.clip(noise / NOISE_REFERENCE, *PENALTY_FACTORS))
         self.alpha_ = float(self.alpha) * factor
         return factor
