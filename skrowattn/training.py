@@ -537,6 +537,8 @@ class Trainer:
         shape, whatever the number of rows. ``_make_loop`` is the backend's
         (``training_tensorflow``, ``training_jax``). With ``cosine``, the
         learning rate decays to 0 over the ``epochs`` planned (``cosine_factor``).
+        A ``batch_size`` above the number of rows makes each epoch one batch of
+        every row and weightless fillers.
         """
         self._data = X, W, Y
         self.batch_size = batch_size
@@ -582,17 +584,25 @@ class Trainer:
                 out = out[..., :self._padded[1]]
             np.take(source, batches, axis=0, out=out)
         self._buffers[3][:len(batches)] = batches
+        n = len(self._data[0])
         for last, pad in pads:
             if pad:
                 self._buffers[1][last, self.batch_size - pad:] = 0
+                # Slots of their own, past the rows' (an epoch's batches have
+                # n + pad), so that a filler never shares a batch with its
+                # row's score (a batch larger than the table repeats its rows).
+                self._buffers[3][last, self.batch_size - pad:] = np.arange(n, n + pad)
         # Always the whole buffers (the loop reads only the batches it runs): XLA
         # and JAX compile for each shape, and TensorFlow's graph, though it takes
         # any, ran its first call with a new shape 0.6 s slower (measured).
         return self._buffers
 
     def _batches(self, order):
-        pad = -len(order) % self.batch_size  # < batch_size <= n
-        return np.concatenate([order, order[:pad]]).reshape(-1, self.batch_size), pad
+        """The epoch's batches (row indices), the last one filled up to
+        ``batch_size`` by repeating the epoch's first rows (as fillers, of
+        weight 0: ``_fill``); and the number of fillers."""
+        pad = -len(order) % self.batch_size
+        return np.resize(order, len(order) + pad).reshape(-1, self.batch_size), pad
 
     def run_epochs(self, orders, rule, stop=None):
         """Passes over the rows, one per order in ``orders`` (at most

@@ -354,6 +354,24 @@ def test_fits_of_other_sizes_reuse_the_compiled_loop():
     assert _traces() == before
 
 
+def test_tables_smaller_than_a_batch_share_the_loop_and_train_as_one_batch():
+    """Under 200 rows, batch_size="auto" trains each epoch as one batch of the
+    rows and weightless fillers in 200 slots: 150 and 120 rows run the loop
+    of 250 rows without a new trace, and give the model and the learned row
+    weights of a batch of exactly their rows (fillers share the batch with
+    the rows they repeat, and must leave those rows' scores alone)."""
+    X, y = make_classification(n_samples=300, n_features=6, flip_y=0.2, random_state=0)
+    settings = dict(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    quiet_fit(RowAttentionClassifier(**settings), X[:250], y[:250])
+    for n in (150, 120):
+        before = _traces()
+        auto = quiet_fit(RowAttentionClassifier(**settings), X[:n], y[:n])
+        assert _traces() == before
+        exact = quiet_fit(RowAttentionClassifier(batch_size=n, **settings), X[:n], y[:n])
+        np.testing.assert_allclose(auto.predict_proba(X), exact.predict_proba(X), atol=1e-5)
+        np.testing.assert_allclose(auto.sample_weights_, exact.sample_weights_, rtol=1e-4)
+        assert auto.sample_weights_.std() > 0.05  # the row scores did move
+
 def _traces():
     """Traces (TensorFlow) or compilations (JAX) of every cached loop."""
     from skrowattn import training
