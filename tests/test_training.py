@@ -357,12 +357,13 @@ def test_fits_of_other_sizes_reuse_the_compiled_loop():
 def test_tables_smaller_than_a_batch_share_the_loop_and_train_as_one_batch():
     """Under 200 rows, batch_size="auto" trains each epoch as one batch of the
     rows and weightless fillers in 200 slots: 150 and 120 rows run the loop
-    of 250 rows without a new trace, and give the model and the learned row
-    weights of a batch of exactly their rows (fillers share the batch with
-    the rows they repeat, and must leave those rows' scores alone)."""
+    of 190 rows without a new trace (or compilation), and give the model and
+    the learned row weights of a batch of exactly their rows (fillers share
+    the batch with the rows they repeat, and must leave those rows' scores
+    alone)."""
     X, y = make_classification(n_samples=300, n_features=6, flip_y=0.2, random_state=0)
     settings = dict(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
-    quiet_fit(RowAttentionClassifier(**settings), X[:250], y[:250])
+    quiet_fit(RowAttentionClassifier(**settings), X[:190], y[:190])
     for n in (150, 120):
         before = _traces()
         auto = quiet_fit(RowAttentionClassifier(**settings), X[:n], y[:n])
