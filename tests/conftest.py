@@ -1,12 +1,17 @@
 """Shared test set-up: Keras loads once per test process, quietly."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # JAX fits keep their compilations on disk (skrowattn._startup): in a
-# directory of the test run's, not the user's cache.
-os.environ.setdefault("SKROWATTN_JAX_CACHE_DIR", tempfile.mkdtemp(prefix="skrowattn-jax-"))
+# directory of the test run's, not the user's cache, removed when it ends.
+if "SKROWATTN_JAX_CACHE_DIR" not in os.environ:
+    _jax_cache = tempfile.mkdtemp(prefix="skrowattn-jax-")
+    os.environ["SKROWATTN_JAX_CACHE_DIR"] = _jax_cache
+    atexit.register(shutil.rmtree, _jax_cache, ignore_errors=True)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
