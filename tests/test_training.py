@@ -373,6 +373,7 @@ def test_tables_smaller_than_a_batch_share_the_loop_and_train_as_one_batch():
         np.testing.assert_allclose(auto.sample_weights_, exact.sample_weights_, rtol=1e-4)
         assert auto.sample_weights_.std() > 0.05  # the row scores did move
 
+
 def _traces():
     """Traces (TensorFlow) or compilations (JAX) of every cached loop."""
     from skrowattn import training
