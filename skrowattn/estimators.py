@@ -434,12 +434,12 @@ class BaseRowAttention(TransformerMixin, BaseEstimator, metaclass=ABCMeta):
             X_tr, Y_tr, w_tr, rows_tr = X_tr[keep], Y_tr[keep], w_tr[keep], rows_tr[keep]
         n = len(X_tr)
         if self.batch_size == "auto":
-            batch_size = min(200, n)
             # Smaller tables train in batches of 200 slots all the same, their
             # rows and weightless fillers (Trainer.prepare): the same steps,
             # and one compiled loop for every size instead of a trace for each
             # (Hitters' first fit in the table suite: 0.08 s against 0.86 s).
             slots = 200
+            batch_size = min(slots, n)
         else:
             batch_size = min(self.batch_size, n)
             if self.batch_size > n:
